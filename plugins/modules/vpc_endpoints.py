@@ -427,6 +427,27 @@ class EndpointSet:
                 "such a group), or set validate_https_ingress=false." % which
             )
 
+    def check_vpc_dns(self):
+        """Private DNS needs both VPC DNS attributes; AWS would refuse endpoint by endpoint."""
+        if not self.params["private_dns_enabled"]:
+            return
+        vpc_id = self.params["vpc_id"]
+        off = []
+        try:
+            for attribute, key in (("enableDnsSupport", "EnableDnsSupport"), ("enableDnsHostnames", "EnableDnsHostnames")):
+                answer = self.client.describe_vpc_attribute(aws_retry=True, VpcId=vpc_id, Attribute=attribute)
+                if not answer.get(key, {}).get("Value"):
+                    off.append(attribute)
+        except is_boto3_error_code("InvalidVpcID.NotFound"):
+            self.module.fail_json(msg="VPC %s not found in %s." % (vpc_id, self.module.region))
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
+            self.module.fail_json_aws(e, msg="Could not read the DNS attributes of %s" % vpc_id)
+        if off:
+            self.module.fail_json(
+                msg="Private DNS needs %s on %s, and it is off. Turn it on (amazon.aws.ec2_vpc_net with dns_support "
+                "and dns_hostnames: true) or set private_dns_enabled=false." % (" and ".join(off), vpc_id)
+            )
+
     def describe_vpc_endpoints(self, **kwargs):
         try:
             return self._describe_all(**kwargs)
@@ -456,6 +477,7 @@ class EndpointSet:
         self.verify_services()
         self.check_subnets()
         self.check_security_groups()
+        self.check_vpc_dns()
         existing = self.existing()
         matched, extras = plan.match_endpoints(list(self.groups), existing, self.service_region, self.module.region)
         self.adopt_superseded(matched, existing)

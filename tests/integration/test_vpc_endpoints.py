@@ -1,0 +1,261 @@
+"""vpc_endpoints against the sandbox over HTTP: outcomes read back with boto3."""
+
+import boto3
+import pytest
+
+from ansible_collections.datadog_privatelink.aws.plugins.module_utils import catalog
+
+from conftest import Network, mutating_calls, run_module
+
+ALL_US1 = catalog.service_entries("us1")
+
+
+def owned(endpoint):
+    return {t["Key"]: t["Value"] for t in endpoint.get("Tags", [])}.get(catalog.OWNER_TAG_KEY) == catalog.OWNER_TAG_VALUE
+
+
+def test_creates_all_ten_waits_once_then_reruns_with_no_change(sandbox, network):
+    sandbox.reset_calls()
+    result = run_module("vpc_endpoints", network.args(tags={"team": "sre"}))
+    assert not result["failed"], result.get("msg")
+    assert result["changed"] is True
+    assert len(result["created"]) == 10
+    endpoints = network.endpoints()
+    assert len(endpoints) == 10
+    assert {e["ServiceName"] for e in endpoints} == {e["service_name"] for e in ALL_US1}
+    for endpoint in endpoints:
+        assert endpoint["State"] == "available"
+        assert endpoint["PrivateDnsEnabled"] is True
+        assert sorted(endpoint["SubnetIds"]) == sorted(network.subnet_ids)
+        assert [g["GroupId"] for g in endpoint["Groups"]] == [network.https_group]
+        assert owned(endpoint)
+    for key, summary in result["endpoints"].items():
+        assert summary["state"] == "available"
+        assert summary["vpc_endpoint_id"].startswith("vpce-")
+        assert summary["private_dns_name"] == catalog.intake_hosts("us1")[key]
+        assert summary["regional_dns_entry"]["hosted_zone_id"]
+        assert summary["tags"]["team"] == "sre"
+    calls = sandbox.calls()["calls"]
+    # One describe of the services, one of the VPC's endpoints, one per poll; one create per endpoint.
+    assert calls["ec2:DescribeVpcEndpointServices"] == 1
+    assert calls["ec2:CreateVpcEndpoint"] == 10
+    assert calls["ec2:DescribeVpcEndpoints"] <= 1 + 4  # 1 s pending: a handful of polls for all ten
+
+    sandbox.reset_calls()
+    again = run_module("vpc_endpoints", network.args(tags={"team": "sre"}))
+    assert again["changed"] is False and again["created"] == [] and again["modified"] == {}
+    assert mutating_calls(sandbox.calls()["calls"]) == {}
+    assert {k: v["vpc_endpoint_id"] for k, v in again["endpoints"].items()} == \
+        {k: v["vpc_endpoint_id"] for k, v in result["endpoints"].items()}
+
+
+def test_check_mode_predicts_without_mutating_and_diff_shows_it(sandbox, network):
+    sandbox.reset_calls()
+    predicted = run_module("vpc_endpoints", network.args(services=["api", "metrics"]), check=True, diff=True)
+    assert predicted["changed"] is True
+    assert mutating_calls(sandbox.calls()["calls"]) == {}
+    assert network.endpoints() == []
+    assert set(predicted["endpoints"]) == {"api", "metrics"}
+    assert predicted["endpoints"]["api"]["vpc_endpoint_id"] is None
+    assert predicted["endpoints"]["api"]["subnet_ids"] == sorted(network.subnet_ids)
+    assert predicted["diff"]["before"]["api"] is None
+    assert predicted["diff"]["after"]["api"]["private_dns_enabled"] is True
+
+    real = run_module("vpc_endpoints", network.args(services=["api", "metrics"]))
+    assert set(real["endpoints"]) == set(predicted["endpoints"])
+    for key in real["endpoints"]:
+        for field in ("service_name", "private_dns_name", "subnet_ids", "security_group_ids", "private_dns_enabled"):
+            assert real["endpoints"][key][field] == predicted["endpoints"][key][field], field
+
+    sandbox.reset_calls()
+    after = run_module("vpc_endpoints", network.args(services=["api", "metrics"]), check=True)
+    assert after["changed"] is False
+
+
+def test_drift_is_repaired_with_modify(sandbox, network):
+    run_module("vpc_endpoints", network.args(services=["api", "traces"]))
+    api = next(e for e in network.endpoints() if e["ServiceName"] == catalog.service_entries("us1", ["api"])[0]["service_name"])
+    extra_group = network.security_group("extra", https=True)
+    network.client.modify_vpc_endpoint(
+        VpcEndpointId=api["VpcEndpointId"], RemoveSubnetIds=[network.subnet_ids[1]],
+        AddSecurityGroupIds=[extra_group], PrivateDnsEnabled=False,
+    )
+    drifted = run_module("vpc_endpoints", network.args(services=["api", "traces"]), diff=True)
+    assert drifted["changed"] is True
+    assert set(drifted["modified"]) == {api["VpcEndpointId"]}
+    change = drifted["modified"][api["VpcEndpointId"]]
+    assert change == {"AddSubnetIds": [network.subnet_ids[1]], "RemoveSecurityGroupIds": [extra_group],
+                      "PrivateDnsEnabled": True}
+    assert drifted["diff"]["before"]["api"]["private_dns_enabled"] is False
+    assert drifted["diff"]["after"]["api"]["private_dns_enabled"] is True
+    repaired = network.client.describe_vpc_endpoints(VpcEndpointIds=[api["VpcEndpointId"]])["VpcEndpoints"][0]
+    assert sorted(repaired["SubnetIds"]) == sorted(network.subnet_ids)
+    assert [g["GroupId"] for g in repaired["Groups"]] == [network.https_group]
+    assert repaired["PrivateDnsEnabled"] is True
+    assert run_module("vpc_endpoints", network.args(services=["api", "traces"]))["changed"] is False
+
+
+def test_tags_are_updated_and_purged_on_owned_endpoints_only(sandbox, network):
+    run_module("vpc_endpoints", network.args(services=["dbm"], tags={"team": "sre", "cost": "1"}))
+    result = run_module("vpc_endpoints", network.args(services=["dbm"], tags={"team": "platform"}))
+    assert result["changed"] is True
+    tags = result["endpoints"]["dbm"]["tags"]
+    assert tags["team"] == "platform" and "cost" not in tags and tags[catalog.OWNER_TAG_KEY] == catalog.OWNER_TAG_VALUE
+    live = {t["Key"]: t["Value"] for t in network.endpoints()[0]["Tags"]}
+    assert live == tags
+
+
+def test_deleted_endpoints_are_ignored_and_replaced(sandbox, network):
+    first = run_module("vpc_endpoints", network.args(services=["process"]))
+    old_id = first["endpoints"]["process"]["vpc_endpoint_id"]
+    network.client.delete_vpc_endpoints(VpcEndpointIds=[old_id])
+    second = run_module("vpc_endpoints", network.args(services=["process"]))
+    assert second["changed"] is True
+    new_id = second["endpoints"]["process"]["vpc_endpoint_id"]
+    assert new_id != old_id and second["endpoints"]["process"]["state"] == "available"
+
+
+def test_foreign_endpoint_is_used_not_duplicated_and_absent_deletes_only_ours(sandbox, network):
+    api_name = catalog.service_entries("us1", ["api"])[0]["service_name"]
+    foreign = network.client.create_vpc_endpoint(
+        VpcEndpointType="Interface", VpcId=network.vpc_id, ServiceName=api_name, SubnetIds=network.subnet_ids,
+        SecurityGroupIds=[network.https_group], PrivateDnsEnabled=True,
+    )["VpcEndpoint"]["VpcEndpointId"]
+    present = run_module("vpc_endpoints", network.args(services=["api", "metrics"]))
+    assert present["endpoints"]["api"]["vpc_endpoint_id"] == foreign
+    assert present["endpoints"]["api"]["owned"] is False
+    assert any(s["vpc_endpoint_id"] == foreign for s in present["skipped"])
+    assert len(network.endpoints()) == 2
+
+    check = run_module("vpc_endpoints", network.args(services=["api", "metrics"], state="absent"), check=True)
+    assert check["changed"] is True and len(network.endpoints()) == 2
+
+    absent = run_module("vpc_endpoints", network.args(services=["api", "metrics"], state="absent"))
+    assert absent["changed"] is True
+    assert absent["deleted"] == [present["endpoints"]["metrics"]["vpc_endpoint_id"]]
+    assert [e["VpcEndpointId"] for e in network.endpoints()] == [foreign]
+    assert run_module("vpc_endpoints", network.args(services=["api", "metrics"], state="absent"))["changed"] is False
+
+
+def test_keys_sharing_one_service_get_one_endpoint(sandbox):
+    net = Network(region="ap-southeast-2", cidr="10.41.0.0/16")
+    result = run_module("vpc_endpoints", net.args(site="ap2.datadoghq.com", services=["logs_agent", "logs_user", "api"]))
+    assert not result["failed"], result.get("msg")
+    assert len(net.endpoints()) == 2
+    assert result["endpoints"]["logs_agent"]["vpc_endpoint_id"] == result["endpoints"]["logs_user"]["vpc_endpoint_id"]
+    tags = result["endpoints"]["logs_user"]["tags"]
+    assert tags[catalog.SERVICE_TAG_KEY] == "logs_agent,logs_user"
+
+
+def test_cross_region_endpoints_reach_the_site_region(sandbox):
+    net = Network(region="eu-west-1", cidr="10.42.0.0/16")
+    result = run_module("vpc_endpoints", net.args(services=["api", "logs_agent"]))
+    assert not result["failed"], result.get("msg")
+    assert result["service_region"] == "us-east-1"
+    for endpoint in net.endpoints():
+        assert endpoint["ServiceRegion"] == "us-east-1"
+        assert ".us-east-1." in endpoint["ServiceName"]
+    assert result["endpoints"]["api"]["service_region"] == "us-east-1"
+    assert run_module("vpc_endpoints", net.args(services=["api", "logs_agent"]))["changed"] is False
+
+
+def test_failed_endpoint_fails_the_task_with_its_id_and_reason(sandbox, network):
+    name = catalog.service_entries("us1", ["profiling"])[0]["service_name"]
+    sandbox.set_endpoint_outcome(name, state="failed", message="Quota of endpoints per VPC reached")
+    try:
+        result = run_module("vpc_endpoints", network.args(services=["profiling", "api"]))
+    finally:
+        sandbox.set_endpoint_outcome(name, state="available")
+    assert result["failed"] is True
+    failed_id = result["failed_endpoint_ids"][0]
+    assert failed_id in result["msg"] and "Quota of endpoints per VPC reached" in result["msg"]
+    assert result["endpoints"]["api"]["vpc_endpoint_id"]  # what exists is in the result
+    assert result["endpoints"]["profiling"]["vpc_endpoint_id"] == failed_id
+
+
+def test_timeout_names_the_pending_endpoints(sandbox, network):
+    sandbox.set_pending_seconds(60)
+    try:
+        result = run_module("vpc_endpoints", network.args(services=["remote_config"], wait_timeout=2))
+    finally:
+        sandbox.set_pending_seconds(1)
+    assert result["failed"] is True
+    pending = result["pending_endpoint_ids"]
+    assert len(pending) == 1 and pending[0] in result["msg"] and "Timed out" in result["msg"]
+    assert result["endpoints"]["remote_config"]["vpc_endpoint_id"] == pending[0]
+
+
+def test_throttling_is_answered_with_retries(sandbox, network):
+    sandbox.add_fault("CreateVpcEndpoint", error="RequestLimitExceeded", count=3)
+    sandbox.add_fault("DescribeVpcEndpoints", error="RequestLimitExceeded", count=2)
+    result = run_module("vpc_endpoints", network.args(services=["api", "metrics"]))
+    assert not result["failed"], result.get("msg")
+    assert len(network.endpoints()) == 2
+
+
+# ---- refusals: each says what to change, and nothing is created -------------------------
+
+@pytest.mark.parametrize("site", ["us3", "datadoghq.eu", "ddog-gov.com"])
+def test_unsupported_site(sandbox, network, site):
+    result = run_module("vpc_endpoints", network.args(site=site))
+    assert result["failed"] and "does not offer PrivateLink" in result["msg"] and "us1 (datadoghq.com)" in result["msg"]
+    assert network.endpoints() == []
+
+
+def test_unknown_service_key(sandbox, network):
+    result = run_module("vpc_endpoints", network.args(services=["api", "apm"]))
+    assert result["failed"] and "apm" in result["msg"] and "remote_config" in result["msg"]
+
+
+def test_subnet_outside_the_vpc(sandbox, network):
+    other = Network(cidr="10.43.0.0/16", zones=("c",))
+    result = run_module("vpc_endpoints", network.args(subnet_ids=[network.subnet_ids[0], other.subnet_ids[0]]))
+    assert result["failed"] and other.subnet_ids[0] in result["msg"] and other.vpc_id in result["msg"]
+    assert network.endpoints() == []
+
+
+def test_two_subnets_in_one_zone(sandbox, network):
+    extra = network.client.create_subnet(VpcId=network.vpc_id, CidrBlock="10.40.9.0/24",
+                                         AvailabilityZone="us-east-1a")["Subnet"]["SubnetId"]
+    result = run_module("vpc_endpoints", network.args(subnet_ids=network.subnet_ids + [extra]))
+    assert result["failed"] and "one subnet per availability zone" in result["msg"] and extra in result["msg"]
+
+
+def test_service_name_not_found_says_to_contact_support(sandbox, network):
+    bogus = "com.amazonaws.vpce.us-east-1.vpce-svc-0123456789abcdef0"
+    sandbox.reset_calls()
+    result = run_module("vpc_endpoints", network.args(services=["api", "metrics"], service_names={"api": bogus}))
+    assert result["failed"] and bogus in result["msg"] and "Datadog support" in result["msg"]
+    assert result["missing_service_names"] == [bogus]
+    assert mutating_calls(sandbox.calls()["calls"]) == {}
+
+
+def test_security_group_without_https(sandbox, network):
+    result = run_module("vpc_endpoints", network.args(security_group_ids=[network.closed_group]))
+    assert result["failed"] and "TCP 443" in result["msg"] and network.closed_group in result["msg"]
+    assert network.endpoints() == []
+    allowed = run_module("vpc_endpoints", network.args(services=["api"], security_group_ids=[network.closed_group],
+                                                       validate_https_ingress=False))
+    assert not allowed["failed"], allowed.get("msg")
+
+
+def test_service_region_other_than_the_site_region(sandbox, network):
+    result = run_module("vpc_endpoints", network.args(service_region="eu-west-2"))
+    assert result["failed"] and "us-east-1" in result["msg"] and "service_region" in result["msg"]
+
+
+def test_missing_subnets(sandbox, network):
+    args = network.args()
+    del args["subnet_ids"]
+    result = run_module("vpc_endpoints", args)
+    assert result["failed"] and "subnet_ids is required" in result["msg"]
+
+
+def test_private_dns_needs_the_vpc_dns_attributes(sandbox, network):
+    network.client.modify_vpc_attribute(VpcId=network.vpc_id, EnableDnsHostnames={"Value": False})
+    result = run_module("vpc_endpoints", network.args(services=["api"]))
+    assert result["failed"] and "enableDnsHostnames" in result["msg"] and network.vpc_id in result["msg"]
+    assert network.endpoints() == []
+    peered = run_module("vpc_endpoints", network.args(services=["api"], private_dns_enabled=False))
+    assert not peered["failed"], peered.get("msg")
+    assert peered["endpoints"]["api"]["private_dns_enabled"] is False

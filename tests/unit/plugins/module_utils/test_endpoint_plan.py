@@ -1,0 +1,125 @@
+"""Pure logic of vpc_endpoints: matching, drift, tags, security group rules, DNS entries."""
+
+import pytest
+
+from ansible_collections.datadog_privatelink.aws.plugins.module_utils import catalog
+from ansible_collections.datadog_privatelink.aws.plugins.module_utils import endpoint_plan as plan
+
+OWNER = [{"Key": catalog.OWNER_TAG_KEY, "Value": catalog.OWNER_TAG_VALUE}]
+NAME = "com.amazonaws.vpce.us-east-1.vpce-svc-0aaaaaaaaaaaaaaaa"
+
+
+def endpoint(endpoint_id, state="available", name=NAME, tags=None, region=None, created="2026-01-01", **extra):
+    data = {"VpcEndpointId": endpoint_id, "State": state, "ServiceName": name, "Tags": tags or [],
+            "VpcEndpointType": "Interface", "CreationTimestamp": created}
+    if region:
+        data["ServiceRegion"] = region
+    data.update(extra)
+    return data
+
+
+@pytest.mark.parametrize("state", ["deleted", "Deleting", "failed", "rejected", "expired"])
+def test_gone_endpoints_are_never_matched(state):
+    matched, extras = plan.match_endpoints([NAME], [endpoint("vpce-1", state=state)], None, "us-east-1")
+    assert matched == {NAME: None} and extras == []
+
+
+def test_owned_endpoint_wins_over_a_foreign_one_and_the_other_is_reported():
+    foreign = endpoint("vpce-foreign", created="2025-01-01")
+    ours = endpoint("vpce-ours", tags=OWNER, state="pending", created="2026-01-01")
+    matched, extras = plan.match_endpoints([NAME], [foreign, ours], None, "us-east-1")
+    assert matched[NAME]["VpcEndpointId"] == "vpce-ours"
+    assert [e["VpcEndpointId"] for e in extras] == ["vpce-foreign"]
+
+
+def test_available_wins_over_pending_then_oldest():
+    endpoints = [endpoint("vpce-b", state="pending", created="2025"), endpoint("vpce-c", created="2026"),
+                 endpoint("vpce-a", created="2024")]
+    matched, _ = plan.match_endpoints([NAME], endpoints, None, "us-east-1")
+    assert matched[NAME]["VpcEndpointId"] == "vpce-a"
+
+
+def test_cross_region_matches_only_endpoints_reaching_that_region():
+    same = endpoint("vpce-same")  # no ServiceRegion: the module's region
+    cross = endpoint("vpce-cross", region="us-east-1")
+    matched, _ = plan.match_endpoints([NAME], [same, cross], "us-east-1", "eu-west-1")
+    assert matched[NAME]["VpcEndpointId"] == "vpce-cross"
+    matched, _ = plan.match_endpoints([NAME], [cross], None, "eu-west-1")
+    assert matched[NAME] is None
+
+
+def test_gateway_endpoints_are_ignored():
+    gateway = endpoint("vpce-gw", VpcEndpointType="Gateway")
+    assert plan.match_endpoints([NAME], [gateway], None, "us-east-1")[0][NAME] is None
+
+
+def test_modification_adds_and_removes_exactly_the_difference():
+    current = endpoint("vpce-1", SubnetIds=["subnet-a", "subnet-b"], Groups=[{"GroupId": "sg-1"}], PrivateDnsEnabled=False)
+    changes = plan.modification(current, ["subnet-b", "subnet-c"], ["sg-2"], True)
+    assert changes == {
+        "AddSubnetIds": ["subnet-c"], "RemoveSubnetIds": ["subnet-a"],
+        "AddSecurityGroupIds": ["sg-2"], "RemoveSecurityGroupIds": ["sg-1"], "PrivateDnsEnabled": True,
+    }
+    predicted = plan.apply_modification(current, changes)
+    assert plan.modification(predicted, ["subnet-b", "subnet-c"], ["sg-2"], True) == {}
+
+
+def test_no_modification_when_in_line_and_groups_left_alone_when_not_given():
+    current = endpoint("vpce-1", SubnetIds=["subnet-a"], Groups=[{"GroupId": "sg-1"}], PrivateDnsEnabled=True)
+    assert plan.modification(current, ["subnet-a"], ["sg-1"], True) == {}
+    assert plan.modification(current, ["subnet-a"], None, True) == {}
+
+
+@pytest.mark.parametrize(
+    "permission, admits",
+    [
+        ({"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": "10.0.0.0/16"}]}, True),
+        ({"IpProtocol": "tcp", "FromPort": 0, "ToPort": 65535, "UserIdGroupPairs": [{"GroupId": "sg-1"}]}, True),
+        ({"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}, True),
+        ({"IpProtocol": "6", "FromPort": 400, "ToPort": 500, "PrefixListIds": [{"PrefixListId": "pl-1"}]}, True),
+        ({"IpProtocol": "tcp", "FromPort": 80, "ToPort": 80, "IpRanges": [{"CidrIp": "10.0.0.0/16"}]}, False),
+        ({"IpProtocol": "udp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": "10.0.0.0/16"}]}, False),
+        ({"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443}, False),  # no source at all
+    ],
+)
+def test_https_ingress_rules(permission, admits):
+    assert plan.rule_admits_https(permission) is admits
+    assert plan.group_admits_https({"IpPermissions": [permission]}) is admits
+
+
+def test_desired_tags_carry_ownership_and_a_name_unless_given():
+    tags = plan.desired_tags({"team": "sre"}, ["logs_agent", "logs_user"], "ap2", "dd-")
+    assert tags == {"team": "sre", catalog.OWNER_TAG_KEY: catalog.OWNER_TAG_VALUE,
+                    catalog.SERVICE_TAG_KEY: "logs_agent,logs_user", catalog.SITE_TAG_KEY: "ap2",
+                    "Name": "dd-logs_agent-logs_user"}
+    assert plan.desired_tags({"Name": "mine"}, ["api"], "us1", "dd-")["Name"] == "mine"
+    assert "Name" not in plan.desired_tags({}, ["api"], "us1", "")
+
+
+def test_regional_dns_entry_is_the_one_without_an_availability_zone():
+    entries = [
+        {"DnsName": "api.datadoghq.com", "HostedZoneId": "ZPRIVATE"},
+        {"DnsName": "vpce-0abc-1x2y3z4w-us-east-1a.vpce-svc-0aaa.us-east-1.vpce.amazonaws.com", "HostedZoneId": "Z7HUB22UULQXV"},
+        {"DnsName": "vpce-0abc-1x2y3z4w.vpce-svc-0aaa.us-east-1.vpce.amazonaws.com", "HostedZoneId": "Z7HUB22UULQXV"},
+    ]
+    regional = plan.regional_dns_entry({"DnsEntries": entries})
+    assert regional["DnsName"] == "vpce-0abc-1x2y3z4w.vpce-svc-0aaa.us-east-1.vpce.amazonaws.com"
+    assert plan.regional_dns_entry({"DnsEntries": []}) is None
+
+
+def test_summary_of_a_missing_endpoint_keeps_the_shape():
+    entry = catalog.service_entries("us1", ["api"])[0]
+    empty = plan.summary(None, entry)
+    full = plan.summary(endpoint("vpce-1", tags=OWNER, SubnetIds=["subnet-b", "subnet-a"]), entry,
+                        {"PrivateDnsName": "api.datadoghq.com"})
+    assert set(empty) == set(full)
+    assert empty["vpc_endpoint_id"] is None and full["vpc_endpoint_id"] == "vpce-1"
+    assert full["owned"] is True and full["subnet_ids"] == ["subnet-a", "subnet-b"]
+
+
+def test_wait_progress_and_failure_reason():
+    endpoints = [endpoint("vpce-1"), endpoint("vpce-2", state="pending"),
+                 endpoint("vpce-3", state="failed", LastError={"Code": "Quota", "Message": "too many"})]
+    assert plan.wait_progress(endpoints) == (["vpce-1"], ["vpce-2"], ["vpce-3"])
+    assert plan.failure_reason(endpoints[2]) == "Quota: too many"
+    assert plan.failure_reason(endpoint("vpce-4", state="rejected")) == "state rejected"
