@@ -51,36 +51,18 @@ def describe(ec2, endpoint_id):
 
 # --- 1. starting and stopping -----------------------------------------------------------
 
-def test_subprocess_writes_env_file_and_stops_on_sigterm(tmp_path):
-    env_file = tmp_path / "sandbox.env"
-    import subprocess
-    import sys
-
-    server = os.path.join(os.path.dirname(__file__), "..", "..", "sandbox", "server.py")
-    process = subprocess.Popen([sys.executable, server, "--port", "0", "--env-file", str(env_file),
-                                "--pending-seconds", "0"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 20
-        while not (env_file.exists() and env_file.stat().st_size):
-            assert process.poll() is None and time.monotonic() < deadline
-            time.sleep(0.05)
-        values = read_env_file(env_file)
-        assert sorted(values) == ["AWS_ACCESS_KEY_ID", "AWS_ENDPOINT_URL", "AWS_SECRET_ACCESS_KEY", "SANDBOX_PID"]
-        assert values["AWS_ENDPOINT_URL"].startswith("http://127.0.0.1:")
-        assert int(values["SANDBOX_PID"]) == process.pid
-        with urllib.request.urlopen(values["AWS_ENDPOINT_URL"] + "/_sandbox/health") as response:
-            assert response.status == 200
-        os.kill(process.pid, signal.SIGTERM)
-        assert process.wait(timeout=10) == 0
-    finally:
-        if process.poll() is None:
-            process.kill()
-
-
-def test_start_sandbox_subprocess_form():
+def test_subprocess_writes_env_file_and_stops_on_sigterm():
+    # start_sandbox(subprocess=True) runs `python sandbox/server.py --port 0 --env-file ...`.
     sb = start_sandbox(port=0, pending_seconds=0, subprocess=True)
     try:
-        assert sb.healthy() and sb.pid != os.getpid()
+        values = read_env_file(sb.env_file)
+        assert sorted(values) == ["AWS_ACCESS_KEY_ID", "AWS_ENDPOINT_URL", "AWS_SECRET_ACCESS_KEY", "SANDBOX_PID"]
+        assert values["AWS_ENDPOINT_URL"] == sb.url and sb.url.startswith("http://127.0.0.1:")
+        assert int(values["SANDBOX_PID"]) == sb.process.pid != os.getpid()
+        with urllib.request.urlopen(values["AWS_ENDPOINT_URL"] + "/_sandbox/health") as response:
+            assert response.status == 200
+        os.kill(sb.process.pid, signal.SIGTERM)
+        assert sb.process.wait(timeout=10) == 0
     finally:
         sb.stop()
     assert not sb.healthy()
@@ -140,6 +122,17 @@ def test_aws_services_still_listed_and_gateway_type_refused_for_datadog(aws):
     with pytest.raises(ClientError) as excinfo:
         ec2.create_vpc_endpoint(VpcId=vpc_id, ServiceName=US1_API)  # VpcEndpointType defaults to Gateway
     assert error_code(excinfo) == "InvalidParameter"
+
+
+def test_service_filters_and_pages(aws):
+    ec2 = aws("ec2")
+    datadog = ec2.describe_vpc_endpoint_services(Filters=[{"Name": "owner", "Values": ["111122223333"]}])
+    assert len(datadog["ServiceNames"]) == 12  # us1: 10 services + 2 superseded names
+    by_name = ec2.describe_vpc_endpoint_services(Filters=[{"Name": "service-name", "Values": [US1_API]}])
+    assert by_name["ServiceNames"] == [US1_API]
+    everything = ec2.describe_vpc_endpoint_services()["ServiceNames"]
+    pages = ec2.get_paginator("describe_vpc_endpoint_services").paginate(PaginationConfig={"PageSize": 60})
+    assert [name for page in pages for name in page["ServiceNames"]] == everything
 
 
 # --- 3. cross region ----------------------------------------------------------------------
@@ -342,9 +335,9 @@ def test_throttling_is_injected_then_cleared(sandbox, aws):
         assert excinfo.value.response["ResponseMetadata"]["HTTPStatusCode"] == 503
     assert create_endpoint(ec2, vpc_id, subnets)["State"] == "available"
     # botocore's standard retry mode rides out the same fault.
-    sandbox.add_fault("DescribeVpcEndpoints", "RequestLimitExceeded", count=2)
-    assert aws("ec2", attempts=3).describe_vpc_endpoints()["VpcEndpoints"]
-    assert sandbox.calls()["calls"]["ec2:DescribeVpcEndpoints"] == 3
+    sandbox.add_fault("DescribeVpcEndpoints", "RequestLimitExceeded", count=1)
+    assert aws("ec2", attempts=2).describe_vpc_endpoints()["VpcEndpoints"]
+    assert sandbox.calls()["calls"]["ec2:DescribeVpcEndpoints"] == 2
 
 
 def test_route53_throttling_uses_route53_error_format(sandbox, aws):
