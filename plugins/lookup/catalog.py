@@ -16,7 +16,7 @@ description:
     private DNS name the Agents resolve.
   - Makes no AWS call. Use M(datadog_privatelink.aws.service_info) to ask AWS.
 author:
-  - datadog_privatelink.aws maintainers
+  - datadog_privatelink.aws maintainers (@datadog-privatelink)
 options:
   _terms:
     description: Datadog sites, as catalog key (V(us1)) or C(dd_site) (V(datadoghq.com)).

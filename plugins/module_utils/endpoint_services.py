@@ -114,4 +114,3 @@ def detail_summary(detail):
         "acceptance_required": detail.get("AcceptanceRequired"),
         "owner": detail.get("Owner"),
     }
-

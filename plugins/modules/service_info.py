@@ -21,7 +21,7 @@ description:
   - Never fails because a service is unknown to AWS; it reports C(found=false). Use
     M(datadog_privatelink.aws.vpc_endpoints) to refuse.
 author:
-  - datadog_privatelink.aws maintainers
+  - datadog_privatelink.aws maintainers (@datadog-privatelink)
 options:
   site:
     description:
@@ -58,13 +58,17 @@ extends_documentation_fragment:
   - amazon.aws.boto3
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details: Read-only; runs the same in check mode.
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
   idempotent:
+    description: When run twice in a row outside check mode, with the same arguments, the second invocation indicates no change.
     support: full
   action_group:
+    description: Use C(group/datadog_privatelink.aws.aws) in C(module_defaults) to set defaults for this module.
     support: full
     membership:
       - datadog_privatelink.aws.aws

@@ -30,7 +30,7 @@ description:
     matching. O(state=absent) deletes only endpoints that carry this collection's
     ownership tag.
 author:
-  - datadog_privatelink.aws maintainers
+  - datadog_privatelink.aws maintainers (@datadog-privatelink)
 options:
   site:
     description:
@@ -135,13 +135,17 @@ extends_documentation_fragment:
   - amazon.aws.boto3
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details: No mutating call is made; the result predicts the endpoints (new ones without an id).
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
   idempotent:
+    description: When run twice in a row outside check mode, with the same arguments, the second invocation indicates no change.
     support: full
   action_group:
+    description: Use C(group/datadog_privatelink.aws.aws) in C(module_defaults) to set defaults for this module.
     support: full
     membership:
       - datadog_privatelink.aws.aws

@@ -96,7 +96,7 @@ def run_module(name, args, check=False, diff=False):
         env = dict(os.environ, PYTHONPATH=str(COLLECTIONS))
         process = subprocess.run(
             [sys.executable, "-m", "ansible_collections.datadog_privatelink.aws.plugins.modules." + name, handle.name],
-            capture_output=True, text=True, env=env, timeout=300,
+            capture_output=True, text=True, env=env, timeout=300, check=False,
         )
     finally:
         os.unlink(handle.name)
@@ -124,7 +124,7 @@ def run_playbook(playbook, extra_vars=None, check=False, diff=False, extra_args=
     command += list(extra_args)
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS), ANSIBLE_FORCE_COLOR="0",
                ANSIBLE_NOCOLOR="1", PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""))
-    process = subprocess.run(command, capture_output=True, text=True, env=env, cwd=str(ROOT), timeout=600)
+    process = subprocess.run(command, capture_output=True, text=True, env=env, cwd=str(ROOT), timeout=600, check=False)
     recap = {}
     for line in process.stdout.splitlines():
         if line.startswith("localhost") and "ok=" in line:

@@ -1,7 +1,5 @@
 """The scenario playbooks and the endpoints role, run with ansible-playbook against the sandbox."""
 
-import boto3
-
 from conftest import ROOT, Network, mutating_calls, run_playbook
 
 SAME_REGION = "datadog_privatelink.aws.same_region"
@@ -79,23 +77,23 @@ def test_cross_region_playbook(sandbox):
 
 def test_playbooks_refuse_the_wrong_scenario(sandbox):
     net = Network(region="eu-west-1", cidr="10.54.0.0/16")
-    rc, output, _ = run_playbook(SAME_REGION, scenario_vars(net, endpoints_region="eu-west-1"))
+    rc, output, dummy = run_playbook(SAME_REGION, scenario_vars(net, endpoints_region="eu-west-1"))
     assert rc != 0 and "run datadog_privatelink.aws.cross_region instead" in output
-    rc, output, _ = run_playbook(CROSS_REGION, scenario_vars(net, endpoints_region="us-east-1"))
+    rc, output, dummy = run_playbook(CROSS_REGION, scenario_vars(net, endpoints_region="us-east-1"))
     assert rc != 0 and "datadog_privatelink.aws.same_region" in output
 
 
 def test_absent_removes_only_what_the_collection_created(sandbox):
     net = Network(cidr="10.55.0.0/16")
     variables = scenario_vars(net, endpoints_services=["api", "traces"], endpoints_secretsmanager_endpoint=True)
-    rc, output, _ = run_playbook(SAME_REGION, variables)
+    rc, output, dummy = run_playbook(SAME_REGION, variables)
     assert rc == 0, output
     names = sorted(e["ServiceName"] for e in net.endpoints())
     assert len(names) == 3 and "com.amazonaws.us-east-1.secretsmanager" in names
     rc, output, recap = run_playbook(SAME_REGION, variables)
     assert rc == 0 and recap["changed"] == 0, output
 
-    rc, output, _ = run_playbook(SAME_REGION, dict(variables, endpoints_state="absent"))
+    rc, output, dummy = run_playbook(SAME_REGION, dict(variables, endpoints_state="absent"))
     assert rc == 0, output
     assert net.endpoints() == []
     assert endpoint_group(net) == []

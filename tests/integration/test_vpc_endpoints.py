@@ -1,6 +1,5 @@
 """vpc_endpoints against the sandbox over HTTP: outcomes read back with boto3."""
 
-import boto3
 import pytest
 
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils import catalog

@@ -35,16 +35,16 @@ def test_owned_endpoint_wins_over_a_foreign_one_and_the_other_is_reported():
 def test_available_wins_over_pending_then_oldest():
     endpoints = [endpoint("vpce-b", state="pending", created="2025"), endpoint("vpce-c", created="2026"),
                  endpoint("vpce-a", created="2024")]
-    matched, _ = plan.match_endpoints([NAME], endpoints, None, "us-east-1")
+    matched, dummy = plan.match_endpoints([NAME], endpoints, None, "us-east-1")
     assert matched[NAME]["VpcEndpointId"] == "vpce-a"
 
 
 def test_cross_region_matches_only_endpoints_reaching_that_region():
     same = endpoint("vpce-same")  # no ServiceRegion: the module's region
     cross = endpoint("vpce-cross", region="us-east-1")
-    matched, _ = plan.match_endpoints([NAME], [same, cross], "us-east-1", "eu-west-1")
+    matched, dummy = plan.match_endpoints([NAME], [same, cross], "us-east-1", "eu-west-1")
     assert matched[NAME]["VpcEndpointId"] == "vpce-cross"
-    matched, _ = plan.match_endpoints([NAME], [cross], None, "eu-west-1")
+    matched, dummy = plan.match_endpoints([NAME], [cross], None, "eu-west-1")
     assert matched[NAME] is None
 
 

@@ -1,0 +1,132 @@
+"""WSGI middleware in front of moto: control API, call counting, faults, Route53 auth.
+
+Control API (JSON):
+  GET  /_sandbox/health               200 {"status": "ok"}
+  GET  /_sandbox/calls                {"calls": {"ec2:CreateVpcEndpoint": 3, ...}, "total": N}
+  POST /_sandbox/calls/reset
+  GET|POST|DELETE /_sandbox/faults    list / add {"operation", "error", "count", ["service", "message", "status"]} / clear
+  GET|POST /_sandbox/endpoint-outcome list / set {"service_name", "state": failed|rejected|available, ["message", "code"]}
+  GET|POST /_sandbox/config           read / set {"pending_seconds": N}
+  POST /_sandbox/reset and /moto-api/reset: moto reset + sandbox state reset
+"""
+
+import io
+import json
+import os
+import re
+
+from sandbox import route53_auth
+from sandbox.control import STATE, credential_scope, error_response, operation_name
+
+_STATUS_TEXT = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found",
+                500: "Internal Server Error", 503: "Service Unavailable"}
+
+
+def _status(code):
+    return "%d %s" % (code, _STATUS_TEXT.get(code, "Error"))
+
+
+def account_of(environ, access_key):
+    """The account moto would act as for this request (same precedence as moto)."""
+    if "MOTO_ACCOUNT_ID" in os.environ:
+        return os.environ["MOTO_ACCOUNT_ID"]
+    if environ.get("HTTP_X_MOTO_ACCOUNT_ID"):
+        return environ["HTTP_X_MOTO_ACCOUNT_ID"]
+    from moto.iam.models import get_account_id_from
+
+    if not re.fullmatch(r"[A-Z0-9]{20}", access_key or ""):
+        access_key = "AKIAEXAMPLE"  # what moto falls back to for keys it cannot parse
+    return get_account_id_from(access_key)
+
+
+def reset_moto():
+    from moto.moto_api._internal.models import moto_api_backend
+
+    moto_api_backend.reset()
+
+
+class SandboxMiddleware:
+    def __init__(self, moto_app):
+        self.moto_app = moto_app
+
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        if path.startswith("/_sandbox/") or path == "/moto-api/reset":
+            return self._control(environ, start_response, path)
+        if path.startswith("/moto-api"):
+            return self.moto_app(environ, start_response)
+
+        # Read the body once and hand moto a fresh stream.
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(body)
+
+        service, operation = operation_name(environ, body)
+        STATE.count(service, operation)
+        fault = STATE.take_fault(service, operation)
+        if fault:
+            return self._send(start_response, *error_response(service, fault["error"], fault["message"], fault["status"]))
+
+        if service == "route53":
+            access_key, _region, _service = credential_scope(environ)
+            answer = route53_auth.handle(environ["REQUEST_METHOD"], path, body, account_of(environ, access_key))
+            if answer is not None:
+                return self._send(start_response, *answer)
+        return self.moto_app(environ, start_response)
+
+    @staticmethod
+    def _send(start_response, status, headers, body):
+        start_response(_status(status), headers)
+        return [body]
+
+    def _json(self, start_response, payload, status=200):
+        body = json.dumps(payload, sort_keys=True).encode("utf-8")
+        return self._send(start_response, status, [("Content-Type", "application/json"),
+                                                   ("Content-Length", str(len(body)))], body)
+
+    def _control(self, environ, start_response, path):
+        method = environ.get("REQUEST_METHOD", "GET")
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        raw = environ["wsgi.input"].read(length) if length else b""
+        try:
+            data = json.loads(raw) if raw.strip() else {}
+        except ValueError as exc:
+            return self._json(start_response, {"error": "invalid JSON: %s" % exc}, 400)
+        try:
+            return self._route(start_response, method, path.rstrip("/"), data)
+        except (KeyError, ValueError, TypeError) as exc:
+            return self._json(start_response, {"error": "%s: %s" % (type(exc).__name__, exc)}, 400)
+
+    def _route(self, start_response, method, path, data):
+        if path == "/_sandbox/health":
+            return self._json(start_response, {"status": "ok", "pending_seconds": STATE.pending_seconds})
+        if path == "/_sandbox/calls" and method == "GET":
+            return self._json(start_response, STATE.calls_snapshot())
+        if path == "/_sandbox/calls/reset" and method == "POST":
+            with STATE.lock:
+                STATE.calls.clear()
+            return self._json(start_response, {"status": "ok"})
+        if path == "/_sandbox/faults":
+            if method == "POST":
+                return self._json(start_response, {"fault": STATE.add_fault(data)})
+            if method == "DELETE":
+                with STATE.lock:
+                    STATE.faults = []
+                return self._json(start_response, {"status": "ok"})
+            with STATE.lock:
+                return self._json(start_response, {"faults": [f for f in STATE.faults if f["remaining"] > 0]})
+        if path == "/_sandbox/endpoint-outcome":
+            if method == "POST":
+                return self._json(start_response, {"outcome": STATE.set_outcome(data)})
+            with STATE.lock:
+                return self._json(start_response, {"outcomes": dict(STATE.outcomes)})
+        if path == "/_sandbox/config":
+            if method == "POST" and "pending_seconds" in data:
+                with STATE.lock:
+                    STATE.pending_seconds = float(data["pending_seconds"])
+            return self._json(start_response, {"pending_seconds": STATE.pending_seconds})
+        if path in ("/_sandbox/reset", "/moto-api/reset") and method == "POST":
+            reset_moto()
+            STATE.reset()
+            return self._json(start_response, {"status": "ok"})
+        return self._json(start_response, {"error": "no such sandbox endpoint: %s %s" % (method, path)}, 404)

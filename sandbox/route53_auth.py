@@ -1,0 +1,151 @@
+"""Route53 cross-account VPC association, which moto does not model.
+
+Handled at the WSGI layer before moto: CreateVPCAssociationAuthorization,
+ListVPCAssociationAuthorizations, DeleteVPCAssociationAuthorization, and the checks of
+AssociateVPCWithHostedZone / DisassociateVPCFromHostedZone across accounts.
+Authorizations live in control.STATE (cleared by reset).
+"""
+
+import re
+import uuid
+import xml.etree.ElementTree as ET
+from datetime import datetime, timezone
+
+from moto.ec2 import ec2_backends
+from moto.route53.models import route53_backends
+
+from sandbox.control import STATE, error_response
+
+NS = "https://route53.amazonaws.com/doc/2013-04-01/"
+_PATH = re.compile(
+    r"^/2013-04-01/hostedzone/(?P<zone>[^/]+)/"
+    r"(?P<verb>authorizevpcassociation|deauthorizevpcassociation|associatevpc|disassociatevpc)/?$"
+)
+
+
+def _error(code, message, status):
+    return error_response("route53", code, message, status)
+
+
+def _ok(root_name, inner_xml):
+    body = '<?xml version="1.0" encoding="UTF-8"?>\n<%s xmlns="%s">%s</%s>' % (root_name, NS, inner_xml, root_name)
+    body = body.encode("utf-8")
+    return 200, [("Content-Type", "text/xml"), ("x-amzn-RequestId", str(uuid.uuid4())),
+                 ("Content-Length", str(len(body)))], body
+
+
+def _vpc_from_body(body):
+    root = ET.fromstring(body)
+    vpc = root.find("{%s}VPC" % NS)
+    if vpc is None:
+        vpc = root.find("VPC")
+    def text(tag):
+        node = vpc.find("{%s}%s" % (NS, tag)) if vpc is not None else None
+        if node is None and vpc is not None:
+            node = vpc.find(tag)
+        return node.text if node is not None else None
+    return text("VPCRegion"), text("VPCId")
+
+
+def _zone_owner(zone_id):
+    """(account id, zone) of a hosted zone in any account, or (None, None)."""
+    for account_id, account in list(route53_backends.items()):
+        zone = account["aws"].zones.get(zone_id)
+        if zone is not None:
+            return account_id, zone
+    return None, None
+
+
+def _vpc_owner(vpc_region, vpc_id):
+    for account_id, account in list(ec2_backends.items()):
+        if vpc_region in account and vpc_id in account[vpc_region].vpcs:
+            return account_id
+    return None
+
+
+def _vpc_xml(region, vpc_id):
+    return "<VPC><VPCRegion>%s</VPCRegion><VPCId>%s</VPCId></VPC>" % (region, vpc_id)
+
+
+def _change_info(comment=None):
+    submitted = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    change_id = "C" + uuid.uuid4().hex[:20].upper()
+    xml = "<ChangeInfo><Id>/change/%s</Id><Status>INSYNC</Status><SubmittedAt>%s</SubmittedAt>" % (change_id, submitted)
+    if comment:
+        xml += "<Comment>%s</Comment>" % comment
+    return xml + "</ChangeInfo>"
+
+
+def handle(method, path, body, caller):
+    """Answer a Route53 request that moto gets wrong; None lets moto answer it."""
+    match = _PATH.match(path)
+    if not match:
+        return None
+    zone_id, verb = match.group("zone"), match.group("verb")
+    owner, zone = _zone_owner(zone_id)
+
+    if verb == "authorizevpcassociation" and method == "GET":  # ListVPCAssociationAuthorizations
+        if owner != caller:
+            return _error("NoSuchHostedZone", "No hosted zone found with ID: %s" % zone_id, 404)
+        with STATE.lock:
+            vpcs = list(STATE.authorizations.get(zone_id, []))
+        inner = "<HostedZoneId>%s</HostedZoneId><VPCs>%s</VPCs>" % (
+            zone_id, "".join(_vpc_xml(v["VPCRegion"], v["VPCId"]) for v in vpcs))
+        return _ok("ListVPCAssociationAuthorizationsResponse", inner)
+
+    if method != "POST":
+        return None
+    region, vpc_id = _vpc_from_body(body)
+
+    if verb in ("authorizevpcassociation", "deauthorizevpcassociation"):
+        if owner != caller:
+            return _error("NoSuchHostedZone", "No hosted zone found with ID: %s" % zone_id, 404)
+        if not zone.private_zone:
+            return _error("InvalidInput", "Hosted zone %s is not a private hosted zone." % zone_id, 400)
+        wanted = {"VPCRegion": region, "VPCId": vpc_id}
+        with STATE.lock:
+            vpcs = STATE.authorizations.setdefault(zone_id, [])
+            if verb == "authorizevpcassociation":
+                if wanted not in vpcs:
+                    vpcs.append(wanted)
+                return _ok("CreateVPCAssociationAuthorizationResponse",
+                           "<HostedZoneId>%s</HostedZoneId>%s" % (zone_id, _vpc_xml(region, vpc_id)))
+            if wanted not in vpcs:
+                return _error("VPCAssociationAuthorizationNotFound",
+                              "The VPC: %s was not authorized to be associated with the hosted zone: %s"
+                              % (vpc_id, zone_id), 404)
+            vpcs.remove(wanted)
+        return _ok("DeleteVPCAssociationAuthorizationResponse", "")
+
+    # associatevpc / disassociatevpc
+    if owner is None:
+        return None  # moto answers NoSuchHostedZone
+    vpc_owner = _vpc_owner(region, vpc_id)
+    if vpc_owner is None:
+        return _error("InvalidVPCId", "The VPC ID '%s' in region %s is not valid." % (vpc_id, region), 400)
+    if owner == caller == vpc_owner:
+        return None  # same account: moto's own code is right
+    if verb == "associatevpc":
+        with STATE.lock:
+            authorized = {"VPCRegion": region, "VPCId": vpc_id} in STATE.authorizations.get(zone_id, [])
+        # Only the VPC's owner can associate it, and only once the zone's owner authorized it.
+        if caller != vpc_owner or not authorized:
+            return _error("NotAuthorizedException",
+                          "The VPC: %s you provided is not authorized to make the association." % vpc_id, 401)
+        if any(v.get("vpc_id") == vpc_id for v in zone.vpcs):
+            return _error("ConflictingDomainExists",
+                          "The VPC %s is already associated with the hosted zone %s." % (vpc_id, zone_id), 400)
+        zone.add_vpc(vpc_id, region)
+        return _ok("AssociateVPCWithHostedZoneResponse", _change_info())
+    # disassociatevpc: either account may remove the association.
+    if caller not in (owner, vpc_owner):
+        return _error("NoSuchHostedZone", "No hosted zone found with ID: %s" % zone_id, 404)
+    if not any(v.get("vpc_id") == vpc_id for v in zone.vpcs):
+        return _error("VPCAssociationNotFound",
+                      "The specified VPC %s is not associated with the hosted zone %s" % (vpc_id, zone_id), 404)
+    if len(zone.vpcs) <= 1:
+        return _error("LastVPCAssociation",
+                      "The VPC that you're trying to disassociate from the private hosted zone is the last "
+                      "VPC that is associated with the hosted zone.", 400)
+    zone.delete_vpc(vpc_id)
+    return _ok("DisassociateVPCFromHostedZoneResponse", _change_info())
