@@ -69,7 +69,8 @@ class SandboxMiddleware:
 
         if service == "route53":
             access_key, _region, _service = credential_scope(environ)
-            answer = route53_auth.handle(environ["REQUEST_METHOD"], path, body, account_of(environ, access_key))
+            answer = route53_auth.handle(environ["REQUEST_METHOD"], path, body, account_of(environ, access_key),
+                                         environ.get("QUERY_STRING", ""))
             if answer is not None:
                 return self._send(start_response, *answer)
         return self.moto_app(environ, start_response)

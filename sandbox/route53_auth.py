@@ -1,8 +1,9 @@
 """Route53 cross-account VPC association, which moto does not model.
 
 Handled at the WSGI layer before moto: CreateVPCAssociationAuthorization,
-ListVPCAssociationAuthorizations, DeleteVPCAssociationAuthorization, and the checks of
-AssociateVPCWithHostedZone / DisassociateVPCFromHostedZone across accounts.
+ListVPCAssociationAuthorizations, DeleteVPCAssociationAuthorization, the checks of
+AssociateVPCWithHostedZone / DisassociateVPCFromHostedZone across accounts, and
+ListHostedZonesByVPC across accounts.
 Authorizations live in control.STATE (cleared by reset).
 """
 
@@ -76,8 +77,30 @@ def _change_info(comment=None):
     return xml + "</ChangeInfo>"
 
 
-def handle(method, path, body, caller):
+def list_zones_by_vpc(query, caller):
+    """ListHostedZonesByVPC: every account's private zones the VPC is associated with (moto: the caller's only)."""
+    params = dict(part.split("=", 1) for part in query.split("&") if "=" in part)
+    vpc_id, region = params.get("vpcid"), params.get("vpcregion")
+    owner = _vpc_owner(region, vpc_id)
+    if owner is None:
+        return _error("InvalidVPCId", "The VPC ID '%s' in region %s is not valid." % (vpc_id, region), 400)
+    if owner != caller:
+        return _error("AccessDenied", "The VPC %s does not belong to the caller's account." % vpc_id, 403)
+    summaries = []
+    for account_id, account in sorted(route53_backends.items()):
+        for zone in account["aws"].zones.values():
+            if zone.private_zone and any(v.get("vpc_id") == vpc_id for v in zone.vpcs):
+                summaries.append("<HostedZoneSummary><HostedZoneId>%s</HostedZoneId><Name>%s</Name>"
+                                 "<Owner><OwningAccount>%s</OwningAccount></Owner></HostedZoneSummary>"
+                                 % (zone.resource_id, zone.name, account_id))
+    return _ok("ListHostedZonesByVPCResponse", "<HostedZoneSummaries>%s</HostedZoneSummaries><MaxItems>100</MaxItems>"
+               % "".join(summaries))
+
+
+def handle(method, path, body, caller, query=""):
     """Answer a Route53 request that moto gets wrong; None lets moto answer it."""
+    if method == "GET" and path.rstrip("/") == "/2013-04-01/hostedzonesbyvpc":
+        return list_zones_by_vpc(query, caller)
     match = _PATH.match(path)
     if not match:
         return None

@@ -14,8 +14,8 @@ __metaclass__ = type
 import re
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils import catalog
+from ansible_collections.datadog_privatelink.aws.plugins.module_utils.aws_reads import all_service_details
 
 _NAME_IN_MESSAGE = re.compile(r"com\.amazonaws\.vpce\.[a-z0-9-]+\.vpce-svc-[0-9a-f]+")
 
@@ -49,7 +49,7 @@ def describe_services(client, names, service_region=None):
         if service_region:
             kwargs["ServiceRegions"] = [service_region]
         try:
-            details = _all_service_details(client, **kwargs)
+            details = all_service_details(client, **kwargs)
         except is_boto3_error_code("InvalidServiceName") as error:
             message = error.response.get("Error", {}).get("Message", "")
             unknown = [name for name in _NAME_IN_MESSAGE.findall(message) if name in names]
@@ -65,17 +65,6 @@ def describe_services(client, names, service_region=None):
         missing.extend(name for name in names if name not in found)
         return found, sorted(set(missing))
     return {}, sorted(set(missing))
-
-
-@AWSRetry.jittered_backoff()
-def _all_service_details(client, **kwargs):
-    details = []
-    while True:
-        page = client.describe_vpc_endpoint_services(**kwargs)
-        details.extend(page.get("ServiceDetails", []))
-        if not page.get("NextToken"):
-            return details
-        kwargs["NextToken"] = page["NextToken"]
 
 
 def _exists(client, name, service_region):

@@ -330,6 +330,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_
 
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils import catalog
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils import endpoint_plan as plan
+from ansible_collections.datadog_privatelink.aws.plugins.module_utils.aws_reads import all_vpc_endpoints
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils.endpoint_services import describe_services
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils.endpoint_services import not_found_message
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils.endpoint_services import resolve_service_region
@@ -454,19 +455,9 @@ class EndpointSet:
 
     def describe_vpc_endpoints(self, **kwargs):
         try:
-            return self._describe_all(**kwargs)
+            return all_vpc_endpoints(self.client, **kwargs)
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
             self.module.fail_json_aws(e, msg="Could not describe VPC endpoints", **self.result())
-
-    @AWSRetry.jittered_backoff()
-    def _describe_all(self, **kwargs):
-        endpoints = []
-        while True:
-            page = self.client.describe_vpc_endpoints(**kwargs)
-            endpoints.extend(page.get("VpcEndpoints", []))
-            if not page.get("NextToken"):
-                return endpoints
-            kwargs["NextToken"] = page["NextToken"]
 
     def existing(self):
         return self.describe_vpc_endpoints(

@@ -36,16 +36,23 @@ def sandbox():
             os.environ[key] = value
 
 
-def ec2(region="us-east-1"):
+OTHER_ACCOUNT = "222222222222"
+OTHER_ACCOUNT_KEYS = {"access_key": "AKIASBOX" + OTHER_ACCOUNT, "secret_key": "testing"}  # the sandbox maps it to that account
+
+
+def ec2(region="us-east-1", account_keys=None):
+    if account_keys:
+        return boto3.client("ec2", region_name=region, aws_access_key_id=account_keys["access_key"],
+                            aws_secret_access_key=account_keys["secret_key"])
     return boto3.client("ec2", region_name=region)
 
 
 class Network:
     """A fresh VPC with one subnet per AZ and a security group admitting TCP 443."""
 
-    def __init__(self, region="us-east-1", cidr="10.40.0.0/16", zones=("a", "b")):
+    def __init__(self, region="us-east-1", cidr="10.40.0.0/16", zones=("a", "b"), account_keys=None):
         self.region = region
-        self.client = ec2(region)
+        self.client = ec2(region, account_keys)
         self.vpc_id = self.client.create_vpc(CidrBlock=cidr)["Vpc"]["VpcId"]
         for attribute in ("EnableDnsSupport", "EnableDnsHostnames"):  # private DNS needs both
             self.client.modify_vpc_attribute(VpcId=self.vpc_id, **{attribute: {"Value": True}})

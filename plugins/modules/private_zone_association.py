@@ -1,0 +1,192 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: datadog_privatelink.aws contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: private_zone_association
+short_description: Associate a VPC of this account with Datadog private zones owned by another account
+version_added: 0.1.0
+description:
+  - The second half of a cross-account association. The account that owns the Datadog private
+    hosted zones authorizes the VPC (M(datadog_privatelink.aws.private_zones) with
+    C(vpcs[].account_id)); this module, run with the credentials of the account that owns the
+    VPC, associates the VPC with every zone. Running M(datadog_privatelink.aws.private_zones)
+    again then deletes the authorizations that were used.
+  - Reads the VPC's current zones with C(ListHostedZonesByVPC) (one call) and associates only
+    what is missing.
+  - Checks C(enableDnsSupport) and C(enableDnsHostnames) on the VPC; refuses, or turns them on
+    with O(enable_vpc_dns=true).
+author:
+  - datadog_privatelink.aws maintainers (@datadog-privatelink)
+options:
+  zone_ids:
+    description: The hosted zone ids (the C(zone_id) of each zone in the result of private_zones).
+    type: list
+    elements: str
+    required: true
+  vpc_id:
+    description: The VPC of this account to associate.
+    type: str
+    required: true
+  vpc_region:
+    description: The VPC's region. Defaults to the module's region.
+    type: str
+  enable_vpc_dns:
+    description: Turn on the VPC's DNS attributes instead of refusing.
+    type: bool
+    default: false
+  state:
+    description: V(present) associates, V(absent) disassociates the VPC from the zones.
+    type: str
+    choices: [present, absent]
+    default: present
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+attributes:
+  check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
+    support: full
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: full
+  idempotent:
+    description: When run twice in a row outside check mode, with the same arguments, the second invocation indicates no change.
+    support: full
+  action_group:
+    description: Use C(group/datadog_privatelink.aws.aws) in C(module_defaults) to set defaults for this module.
+    support: full
+seealso:
+  - module: datadog_privatelink.aws.private_zones
+"""
+
+EXAMPLES = r"""
+- name: With the Agents' account, associate its VPC with the Datadog zones of the endpoint account
+  datadog_privatelink.aws.private_zone_association:
+    profile: agents-account
+    region: eu-west-1
+    zone_ids: "{{ datadog_zones.zones | dict2items | map(attribute='value.zone_id') | list }}"
+    vpc_id: vpc-0aaaabbbbccccdddd
+"""
+
+RETURN = r"""
+associated:
+  description: Zone ids the VPC was associated with by this run.
+  returned: always
+  type: list
+  elements: str
+disassociated:
+  description: Zone ids the VPC was disassociated from by this run.
+  returned: always
+  type: list
+  elements: str
+zones:
+  description: The VPC's zones among O(zone_ids) after the run, with their names when known.
+  returned: always
+  type: list
+  elements: dict
+vpc_dns_enabled:
+  description: DNS attributes turned on.
+  returned: always
+  type: list
+  elements: str
+"""
+
+try:
+    import botocore
+except ImportError:
+    pass  # handled by AnsibleAWSModule
+
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+
+
+def main():
+    module = AnsibleAWSModule(
+        argument_spec=dict(
+            zone_ids=dict(type="list", elements="str", required=True),
+            vpc_id=dict(type="str", required=True),
+            vpc_region=dict(type="str"),
+            enable_vpc_dns=dict(type="bool", default=False),
+            state=dict(type="str", choices=["present", "absent"], default="present"),
+        ),
+        supports_check_mode=True,
+    )
+    params = module.params
+    vpc_id = params["vpc_id"]
+    region = params["vpc_region"] or module.region
+    zone_ids = [z.split("/")[-1] for z in params["zone_ids"]]
+    route53 = module.client("route53", retry_decorator=AWSRetry.jittered_backoff())
+    ec2 = module.client("ec2", region=region, retry_decorator=AWSRetry.jittered_backoff())
+    result = dict(changed=False, associated=[], disassociated=[], zones=[], vpc_dns_enabled=[])
+
+    if params["state"] == "present":
+        for attribute, key in (("enableDnsSupport", "EnableDnsSupport"), ("enableDnsHostnames", "EnableDnsHostnames")):
+            try:
+                value = ec2.describe_vpc_attribute(aws_retry=True, VpcId=vpc_id, Attribute=attribute)[key]["Value"]
+            except is_boto3_error_code("InvalidVpcID.NotFound"):
+                module.fail_json(msg="VPC %s not found in %s with these credentials: run this task with the account "
+                                 "that owns the VPC." % (vpc_id, region))
+            except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
+                module.fail_json_aws(e, msg="Could not read %s of %s" % (attribute, vpc_id))
+            if value:
+                continue
+            if not params["enable_vpc_dns"]:
+                module.fail_json(msg="%s is off on %s: a VPC resolving private hosted zones needs enableDnsSupport and "
+                                 "enableDnsHostnames. Turn them on, or set enable_vpc_dns=true." % (attribute, vpc_id))
+            result["changed"] = True
+            result["vpc_dns_enabled"].append(attribute)
+            if not module.check_mode:
+                try:
+                    ec2.modify_vpc_attribute(aws_retry=True, VpcId=vpc_id, **{key: {"Value": True}})
+                except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+                    module.fail_json_aws(e, msg="Could not turn on %s of %s" % (attribute, vpc_id))
+
+    try:
+        summaries = []
+        kwargs = {"VPCId": vpc_id, "VPCRegion": region}
+        while True:
+            page = route53.list_hosted_zones_by_vpc(aws_retry=True, **kwargs)
+            summaries.extend(page.get("HostedZoneSummaries", []))
+            if not page.get("NextToken"):
+                break
+            kwargs["NextToken"] = page["NextToken"]
+    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+        module.fail_json_aws(e, msg="Could not list the hosted zones of %s" % vpc_id)
+    current = dict((s["HostedZoneId"].split("/")[-1], s.get("Name", "").rstrip(".")) for s in summaries)
+
+    if params["state"] == "present":
+        todo, key, action = [z for z in zone_ids if z not in current], "associated", route53.associate_vpc_with_hosted_zone
+    else:
+        todo, key, action = [z for z in zone_ids if z in current], "disassociated", route53.disassociate_vpc_from_hosted_zone
+    for zone_id in todo:
+        result["changed"] = True
+        result[key].append(zone_id)
+        if module.check_mode:
+            continue
+        try:
+            action(aws_retry=True, HostedZoneId=zone_id, VPC={"VPCRegion": region, "VPCId": vpc_id})
+        except is_boto3_error_code("NotAuthorizedException"):
+            module.fail_json(msg="Zone %s has no association authorization for %s (%s): run "
+                             "datadog_privatelink.aws.private_zones with this VPC (and its account_id) in vpcs first, "
+                             "with the zones' account." % (zone_id, vpc_id, region), **result)
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
+            module.fail_json_aws(e, msg="Could not change the association of %s with %s" % (vpc_id, zone_id), **result)
+
+    after = (set(current) | set(result["associated"])) - set(result["disassociated"])
+    result["zones"] = [{"zone_id": z, "name": current.get(z)} for z in zone_ids if z in after]
+    if module._diff:
+        result["diff"] = {"before": {"zone_ids": sorted(z for z in zone_ids if z in current)},
+                          "after": {"zone_ids": sorted(z for z in zone_ids if z in after)}}
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,661 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: datadog_privatelink.aws contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: private_zones
+short_description: Route53 private hosted zones that point Datadog's host names at PrivateLink endpoints
+version_added: 0.1.0
+description:
+  - The DNS half of the peered-region scenario of Datadog's PrivateLink guide. For a site and
+    its services, ensures in one call one Route53 private hosted zone per host name, attached
+    to the endpoint VPC, holding an C(A) alias record of the zone's own name to the
+    endpoint's regional DNS entry (with that entry's own hosted zone id).
+  - Zone names are the private DNS names C(DescribeVpcEndpointServices) reports for each
+    service (anchor names such as C(lime.intake.ap2.datadoghq.com) included) and the catalog
+    host names of the service keys, so keys sharing one endpoint keep their host names.
+  - Associates every zone with extra VPCs (O(vpcs)), in any region. VPCs of other accounts
+    get a VPC association authorization instead; that account then associates them with
+    M(datadog_privatelink.aws.private_zone_association), and the next run of this module
+    deletes the authorizations that were used.
+  - Checks C(enableDnsSupport) and C(enableDnsHostnames) on every VPC of this account it
+    attaches; refuses, or turns them on with O(enable_vpc_dns=true).
+  - A private zone of one of these names that this collection did not create is an error,
+    never a second zone. O(state=absent) removes only zones it created.
+author:
+  - datadog_privatelink.aws maintainers (@datadog-privatelink)
+options:
+  site:
+    description:
+      - The Datadog site, as its catalog key (V(us1), V(ap1), V(ap2), V(uk1)) or its
+        C(dd_site) name. Sites without PrivateLink are refused.
+    type: str
+    required: true
+  services:
+    description:
+      - Service keys; default all. Valid keys are V(logs_agent), V(logs_user), V(api),
+        V(metrics), V(containers), V(process), V(profiling), V(traces), V(dbm), V(remote_config).
+    type: list
+    elements: str
+    default: []
+  service_names:
+    description: Endpoint service name per service key, overriding the catalog.
+    type: dict
+    default: {}
+  verify:
+    description:
+      - Ask C(DescribeVpcEndpointServices) for the private DNS name of each service. With
+        V(false) the zones are named after the catalog alone.
+    type: bool
+    default: true
+  vpc_id:
+    description:
+      - The endpoint VPC, in the module's region (Datadog's region). Every zone is attached
+        to it.
+    type: str
+    required: true
+  endpoints:
+    description:
+      - The C(endpoints) return value of M(datadog_privatelink.aws.vpc_endpoints). When
+        omitted, the endpoints are looked up in O(vpc_id).
+    type: dict
+  vpcs:
+    description:
+      - Other VPCs (the Agents' VPCs) to associate with every zone.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      vpc_id:
+        description: The VPC id.
+        type: str
+        required: true
+      region:
+        description: The VPC's region.
+        type: str
+        required: true
+      account_id:
+        description:
+          - The AWS account that owns the VPC, when it is not the zones' account. Such VPCs
+            get an association authorization; the other account associates them.
+        type: str
+  purge_vpcs:
+    description:
+      - Disassociate VPCs that this module associated (or authorized) and that are no longer
+        in O(vpcs). VPCs associated by anyone else are left alone.
+    type: bool
+    default: false
+  enable_vpc_dns:
+    description:
+      - Turn on C(enableDnsSupport) and C(enableDnsHostnames) on the VPCs of this account
+        that the zones are attached to, instead of refusing.
+    type: bool
+    default: false
+  tags:
+    description: Tags added to the zones, beside the ownership tags.
+    type: dict
+    default: {}
+  state:
+    description:
+      - V(present) ensures the zones, records and associations; V(absent) deletes the zones
+        this collection created (their alias record and authorizations first).
+    type: str
+    choices: [present, absent]
+    default: present
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+attributes:
+  check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
+    support: full
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: full
+  idempotent:
+    description: When run twice in a row outside check mode, with the same arguments, the second invocation indicates no change.
+    support: full
+  action_group:
+    description: Use C(group/datadog_privatelink.aws.aws) in C(module_defaults) to set defaults for this module.
+    support: full
+notes:
+  - Zones carry the tags C(datadog-privatelink:managed-by), C(datadog-privatelink:service),
+    C(datadog-privatelink:site), C(datadog-privatelink:endpoint-vpc), and one
+    C(datadog-privatelink:vpc:<vpc-id>) tag per VPC this module associated or authorized.
+  - Route53 applies one change batch per zone; records of different zones cannot share one.
+seealso:
+  - module: datadog_privatelink.aws.vpc_endpoints
+  - module: datadog_privatelink.aws.private_zone_association
+"""
+
+EXAMPLES = r"""
+- name: Endpoints without private DNS in Datadog's region
+  datadog_privatelink.aws.vpc_endpoints:
+    region: us-east-1
+    site: us1
+    vpc_id: vpc-0a1b2c3d4e5f67890
+    subnet_ids: [subnet-0aaa1111bbbb22223]
+    security_group_ids: [sg-0123456789abcdef0]
+    private_dns_enabled: false
+  register: datadog_endpoints
+
+- name: One zone per host name, associated with the Agent VPCs of two regions
+  datadog_privatelink.aws.private_zones:
+    region: us-east-1
+    site: us1
+    vpc_id: vpc-0a1b2c3d4e5f67890
+    endpoints: "{{ datadog_endpoints.endpoints }}"
+    vpcs:
+      - {vpc_id: vpc-0fedcba9876543210, region: eu-west-1}
+      - {vpc_id: vpc-0123abcd4567ef890, region: ap-northeast-1}
+    purge_vpcs: true
+
+- name: An Agent VPC of another account - authorize it here...
+  datadog_privatelink.aws.private_zones:
+    region: us-east-1
+    site: us1
+    vpc_id: vpc-0a1b2c3d4e5f67890
+    vpcs:
+      - {vpc_id: vpc-0aaaabbbbccccdddd, region: eu-west-1, account_id: "222222222222"}
+  register: datadog_zones
+
+- name: ...associate it with that account's credentials...
+  datadog_privatelink.aws.private_zone_association:
+    profile: agents-account
+    zone_ids: "{{ datadog_zones.zones | dict2items | map(attribute='value.zone_id') | list }}"
+    vpc_id: vpc-0aaaabbbbccccdddd
+    vpc_region: eu-west-1
+
+- name: ...and run the zones again to delete the used authorizations
+  datadog_privatelink.aws.private_zones:
+    region: us-east-1
+    site: us1
+    vpc_id: vpc-0a1b2c3d4e5f67890
+    vpcs:
+      - {vpc_id: vpc-0aaaabbbbccccdddd, region: eu-west-1, account_id: "222222222222"}
+"""
+
+RETURN = r"""
+zones:
+  description: Per zone name, the zone and what it holds.
+  returned: always
+  type: dict
+  contains:
+    name:
+      description: The zone name (a host name the Agents resolve).
+      type: str
+      sample: api.datadoghq.com
+    zone_id:
+      description: The hosted zone id; null when it does not exist (yet, in check mode).
+      type: str
+      sample: Z0123456789ABCDEFGHIJ
+    service_keys:
+      description: The service keys this name serves.
+      type: list
+      elements: str
+    alias_target:
+      description: The endpoint's regional DNS entry the A record aliases.
+      type: dict
+      sample: {dns_name: vpce-0abc-1x2y3z4w.vpce-svc-07895350fd0109264.us-east-1.vpce.amazonaws.com, hosted_zone_id: Z7HUB22UULQXV}
+    vpc_endpoint_id:
+      description: The endpoint the record points at.
+      type: str
+    vpcs:
+      description: VPCs associated with the zone.
+      type: list
+      elements: dict
+    pending_authorizations:
+      description: VPCs of other accounts authorized but not yet associated.
+      type: list
+      elements: dict
+services:
+  description: Per service key, the zone names that serve it.
+  returned: always
+  type: dict
+  sample: {api: [api.datadoghq.com]}
+created_zones:
+  description: Names of the zones created.
+  returned: always
+  type: list
+  elements: str
+deleted_zones:
+  description: Names of the zones deleted.
+  returned: always
+  type: list
+  elements: str
+records_changed:
+  description: Names of the zones whose alias record was created or updated.
+  returned: always
+  type: list
+  elements: str
+associated:
+  description: Associations made, as {zone, vpc_id, region}.
+  returned: always
+  type: list
+  elements: dict
+disassociated:
+  description: Associations removed, as {zone, vpc_id, region}.
+  returned: always
+  type: list
+  elements: dict
+authorized:
+  description: Association authorizations created for VPCs of other accounts, as {zone, vpc_id, region}.
+  returned: always
+  type: list
+  elements: dict
+deauthorized:
+  description: Association authorizations deleted (used, or no longer wanted), as {zone, vpc_id, region}.
+  returned: always
+  type: list
+  elements: dict
+vpc_dns_enabled:
+  description: VPC DNS attributes turned on, as {vpc_id, region, attribute}.
+  returned: always
+  type: list
+  elements: dict
+"""
+
+import uuid
+
+try:
+    import botocore
+except ImportError:
+    pass  # handled by AnsibleAWSModule
+
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+
+from ansible_collections.datadog_privatelink.aws.plugins.module_utils import catalog
+from ansible_collections.datadog_privatelink.aws.plugins.module_utils import endpoint_plan
+from ansible_collections.datadog_privatelink.aws.plugins.module_utils import zone_plan as plan
+from ansible_collections.datadog_privatelink.aws.plugins.module_utils.aws_reads import all_vpc_endpoints
+from ansible_collections.datadog_privatelink.aws.plugins.module_utils.endpoint_services import describe_services
+
+AWS_ERRORS = ()
+try:
+    AWS_ERRORS = (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError)
+except NameError:
+    pass
+
+
+class PrivateZones:
+    def __init__(self, module):
+        self.module = module
+        self.params = module.params
+        self.route53 = module.client("route53", retry_decorator=AWSRetry.jittered_backoff())
+        self.ec2 = {}
+        try:
+            self.site = catalog.site_facts(self.params["site"])
+            self.entries = catalog.service_entries(self.params["site"], self.params["services"], self.params["service_names"])
+        except catalog.CatalogError as error:
+            module.fail_json(msg=str(error))
+        if module.region != self.site["region"]:
+            module.fail_json(msg="Private zones point at endpoints in Datadog's region: run this module in %s (the %s site's "
+                             "region), not %s." % (self.site["region"], self.site["key"], module.region))
+        self.endpoint_vpc = {"vpc_id": self.params["vpc_id"], "region": module.region}
+        self.changed = False
+        self.zones = {}
+        self.out = dict((key, []) for key in ("created_zones", "deleted_zones", "records_changed", "associated",
+                                              "disassociated", "authorized", "deauthorized", "vpc_dns_enabled"))
+        self.diff = {"before": {}, "after": {}}
+
+    def ec2_client(self, region):
+        if region not in self.ec2:
+            self.ec2[region] = self.module.client("ec2", region=region, retry_decorator=AWSRetry.jittered_backoff())
+        return self.ec2[region]
+
+    def fail(self, error, msg):
+        self.module.fail_json_aws(error, msg=msg, **self.result())
+
+    # ---- reads -------------------------------------------------------------------------
+    def service_details(self):
+        if not self.params["verify"]:
+            return {}
+        names = list(catalog.group_by_service_name(self.entries))
+        try:
+            details, missing = describe_services(self.ec2_client(self.module.region), names)
+        except AWS_ERRORS as e:
+            self.fail(e, "Could not describe the Datadog endpoint services")
+        if missing:
+            self.module.warn("Not found by DescribeVpcEndpointServices, zones named after the catalog: %s" % ", ".join(missing))
+        return details
+
+    def endpoint_targets(self):
+        """{service key: {vpc_endpoint_id, regional_dns_entry}} from the input or the VPC."""
+        given = self.params["endpoints"]
+        targets = {}
+        if given:
+            for entry in self.entries:
+                found = given.get(entry["key"]) or {}
+                if found.get("vpc_endpoint_id") and found.get("regional_dns_entry"):
+                    targets[entry["key"]] = found
+        else:
+            try:
+                existing = all_vpc_endpoints(self.ec2_client(self.module.region), Filters=[
+                    {"Name": "vpc-id", "Values": [self.params["vpc_id"]]}, {"Name": "vpc-endpoint-type", "Values": ["Interface"]}])
+            except AWS_ERRORS as e:
+                self.fail(e, "Could not describe the endpoints of %s" % self.params["vpc_id"])
+            groups = catalog.group_by_service_name(self.entries)
+            matched, _extras = endpoint_plan.match_endpoints(list(groups), existing, None, self.module.region)
+            for name, endpoint in matched.items():
+                regional = endpoint_plan.regional_dns_entry(endpoint) if endpoint else None
+                for key in groups[name]:
+                    if endpoint and regional:
+                        targets[key] = {"vpc_endpoint_id": endpoint["VpcEndpointId"],
+                                        "regional_dns_entry": {"dns_name": regional["DnsName"], "hosted_zone_id": regional["HostedZoneId"]}}
+        missing = [e["key"] for e in self.entries if e["key"] not in targets]
+        if missing:
+            self.module.fail_json(msg="No interface endpoint for %s in %s. Create them first with "
+                                  "datadog_privatelink.aws.vpc_endpoints (private_dns_enabled: false)."
+                                  % (", ".join(missing), self.params["vpc_id"]))
+        return targets
+
+    def existing_zones(self, names):
+        """{name: {zone, tags}} for the private zones of these names in the account."""
+        try:
+            zones = []
+            paginator_kwargs = {}
+            while True:
+                page = self.route53.list_hosted_zones(aws_retry=True, **paginator_kwargs)
+                zones.extend(page.get("HostedZones", []))
+                if not page.get("IsTruncated"):
+                    break
+                paginator_kwargs = {"Marker": page["NextMarker"]}
+            candidates = [z for z in zones if plan.bare(z["Name"]) in names and z.get("Config", {}).get("PrivateZone")]
+            tags = {}
+            ids = [z["Id"].split("/")[-1] for z in candidates]
+            for start in range(0, len(ids), 10):  # ListTagsForResources takes ten zones a call
+                answer = self.route53.list_tags_for_resources(aws_retry=True, ResourceType="hostedzone", ResourceIds=ids[start:start + 10])
+                for tag_set in answer.get("ResourceTagSets", []):
+                    tags[tag_set["ResourceId"]] = dict((t["Key"], t["Value"]) for t in tag_set.get("Tags", []))
+        except AWS_ERRORS as e:
+            self.fail(e, "Could not list the hosted zones")
+        found = {}
+        for zone in candidates:
+            zone_id = zone["Id"].split("/")[-1]
+            zone_tags = tags.get(zone_id, {})
+            name = plan.bare(zone["Name"])
+            if plan.is_ours(zone_tags, self.params["vpc_id"]):
+                found[name] = {"zone_id": zone_id, "tags": zone_tags}
+            elif catalog.OWNER_TAG_KEY not in zone_tags:
+                self.module.fail_json(
+                    msg="A private hosted zone %s (%s) already exists and was not created by this collection. Delete it, "
+                    "or leave the service out; a second zone of the same name would never be used by a VPC that has "
+                    "both." % (name, zone_id), **self.result())
+        return found
+
+    def zone_state(self, zone_id):
+        try:
+            answer = self.route53.get_hosted_zone(aws_retry=True, Id=zone_id)
+            records = self.route53.list_resource_record_sets(aws_retry=True, HostedZoneId=zone_id)["ResourceRecordSets"]
+            authorizations = self.route53.list_vpc_association_authorizations(aws_retry=True, HostedZoneId=zone_id).get("VPCs", [])
+        except AWS_ERRORS as e:
+            self.fail(e, "Could not read hosted zone %s" % zone_id)
+        return (plan.zone_vpcs(answer), records,
+                [{"vpc_id": v["VPCId"], "region": v["VPCRegion"]} for v in authorizations])
+
+    def check_vpc_dns(self, vpcs):
+        for vpc in vpcs:
+            client = self.ec2_client(vpc["region"])
+            for attribute, key in (("enableDnsSupport", "EnableDnsSupport"), ("enableDnsHostnames", "EnableDnsHostnames")):
+                try:
+                    value = client.describe_vpc_attribute(aws_retry=True, VpcId=vpc["vpc_id"], Attribute=attribute)[key]["Value"]
+                except is_boto3_error_code("InvalidVpcID.NotFound"):
+                    self.module.fail_json(msg="VPC %s not found in %s. VPCs of another account need account_id."
+                                          % (vpc["vpc_id"], vpc["region"]), **self.result())
+                except AWS_ERRORS as e:  # pylint: disable=duplicate-except
+                    self.fail(e, "Could not read %s of %s" % (attribute, vpc["vpc_id"]))
+                if value:
+                    continue
+                if not self.params["enable_vpc_dns"]:
+                    self.module.fail_json(
+                        msg="%s is off on %s (%s): a VPC resolving private hosted zones needs enableDnsSupport and "
+                        "enableDnsHostnames. Turn them on, or set enable_vpc_dns=true." % (attribute, vpc["vpc_id"], vpc["region"]),
+                        **self.result())
+                self.changed = True
+                self.out["vpc_dns_enabled"].append({"vpc_id": vpc["vpc_id"], "region": vpc["region"], "attribute": attribute})
+                if not self.module.check_mode:
+                    try:
+                        client.modify_vpc_attribute(aws_retry=True, VpcId=vpc["vpc_id"], **{key: {"Value": True}})
+                    except AWS_ERRORS as e:
+                        self.fail(e, "Could not turn on %s of %s" % (attribute, vpc["vpc_id"]))
+
+    def own_account(self):
+        try:
+            return self.module.client("sts", retry_decorator=AWSRetry.jittered_backoff()).get_caller_identity(aws_retry=True)["Account"]
+        except AWS_ERRORS as e:
+            self.fail(e, "Could not read the caller's account")
+
+    # ---- present -----------------------------------------------------------------------
+    def ensure_present(self):
+        by_zone = plan.zone_names(self.entries, self.service_details())
+        targets = self.endpoint_targets()
+        existing = self.existing_zones(set(by_zone))
+        account = self.own_account() if any(v.get("account_id") for v in self.params["vpcs"]) else None
+        local_vpcs = [{"vpc_id": v["vpc_id"], "region": v["region"]} for v in self.params["vpcs"]
+                      if not v.get("account_id") or v["account_id"] == account]
+        foreign_vpcs = [{"vpc_id": v["vpc_id"], "region": v["region"]} for v in self.params["vpcs"]
+                        if v.get("account_id") and v["account_id"] != account]
+        self.check_vpc_dns([self.endpoint_vpc] + local_vpcs)
+        for name in sorted(by_zone):
+            keys = by_zone[name]
+            target = targets[keys[0]]
+            self.ensure_zone(name, keys, target, existing.get(name), local_vpcs, foreign_vpcs)
+
+    def ensure_zone(self, name, keys, target, found, local_vpcs, foreign_vpcs):
+        record = plan.alias_record(name, target["regional_dns_entry"])
+        if found:
+            zone_id, tags = found["zone_id"], found["tags"]
+            vpcs, records, authorizations = self.zone_state(zone_id)
+        else:
+            zone_id, tags, vpcs, records, authorizations = None, {}, [], [], []
+            zone_id = self.create_zone(name, keys)
+            vpcs = [dict(self.endpoint_vpc)]
+        before = {"zone_id": found and zone_id, "vpcs": sorted(plan.vpc_key(v) for v in vpcs),
+                  "record": next((r.get("AliasTarget") for r in records if plan.fqdn(r["Name"]) == record["Name"] and r["Type"] == "A"), None),
+                  "authorizations": sorted(plan.vpc_key(v) for v in authorizations)} if found else None
+
+        current = next((r for r in records if plan.fqdn(r["Name"]) == record["Name"] and r["Type"] == "A"), None)
+        if not plan.record_matches(current, record):
+            self.changed = True
+            self.out["records_changed"].append(name)
+            if not self.module.check_mode:
+                try:
+                    self.route53.change_resource_record_sets(aws_retry=True, HostedZoneId=zone_id, ChangeBatch={
+                        "Comment": "Datadog PrivateLink: %s" % ",".join(keys),
+                        "Changes": [{"Action": "UPSERT", "ResourceRecordSet": record}]})
+                except AWS_ERRORS as e:
+                    self.fail(e, "Could not write the alias record of %s" % name)
+
+        tagged = plan.associated_by_us(tags)
+        to_associate, to_disassociate = plan.association_plan(
+            vpcs, local_vpcs, self.endpoint_vpc, tagged, self.params["purge_vpcs"])
+        associated_now = set(plan.vpc_key(v) for v in vpcs)
+        pending = []
+        # VPCs of other accounts: authorize until associated, then drop the used authorization.
+        for vpc in foreign_vpcs:
+            authorized = plan.vpc_key(vpc) in set(plan.vpc_key(a) for a in authorizations)
+            if plan.vpc_key(vpc) in associated_now:
+                if authorized:
+                    self.authorization(zone_id, name, vpc, create=False)
+            else:
+                to_associate = [v for v in to_associate if plan.vpc_key(v) != plan.vpc_key(vpc)]
+                pending.append(vpc)
+                if not authorized:
+                    self.authorization(zone_id, name, vpc, create=True)
+        if self.params["purge_vpcs"]:
+            wanted_foreign = set(plan.vpc_key(v) for v in foreign_vpcs)
+            for auth in authorizations:
+                if plan.vpc_key(auth) not in wanted_foreign and tagged.get(auth["vpc_id"]) == auth["region"]:
+                    self.authorization(zone_id, name, auth, create=False)
+            to_disassociate = [v for v in to_disassociate if plan.vpc_key(v) not in wanted_foreign]
+        to_associate = [v for v in to_associate if plan.vpc_key(v) not in set(plan.vpc_key(f) for f in foreign_vpcs)]
+
+        for vpc in to_associate:
+            self.associate(zone_id, name, vpc)
+        for vpc in to_disassociate:
+            self.disassociate(zone_id, name, vpc)
+
+        wanted_tags = plan.zone_tags(keys, self.site["key"], self.params["vpc_id"])
+        wanted_tags.update(self.params["tags"] or {})
+        for vpc in local_vpcs + foreign_vpcs:
+            wanted_tags[plan.ASSOCIATED_VPC_TAG_PREFIX + vpc["vpc_id"]] = vpc["region"]
+        remove_tags = [plan.ASSOCIATED_VPC_TAG_PREFIX + v["vpc_id"] for v in to_disassociate]
+        if self.params["purge_vpcs"]:
+            keep = set(v["vpc_id"] for v in local_vpcs + foreign_vpcs)
+            remove_tags = sorted(set(remove_tags) | set(plan.ASSOCIATED_VPC_TAG_PREFIX + v for v in tagged if v not in keep))
+        self.retag(zone_id, name, tags, wanted_tags, remove_tags)
+
+        final_vpcs = [v for v in vpcs if plan.vpc_key(v) not in set(plan.vpc_key(d) for d in to_disassociate)] + to_associate
+        self.zones[name] = {
+            "name": name, "zone_id": zone_id, "service_keys": keys, "vpc_endpoint_id": target["vpc_endpoint_id"],
+            "alias_target": dict(target["regional_dns_entry"]),
+            "vpcs": sorted(final_vpcs, key=plan.vpc_key), "pending_authorizations": pending,
+        }
+        self.diff["before"][name] = before
+        self.diff["after"][name] = {"zone_id": zone_id, "vpcs": sorted(plan.vpc_key(v) for v in final_vpcs),
+                                    "record": record["AliasTarget"], "authorizations": sorted(plan.vpc_key(v) for v in pending)}
+
+    def create_zone(self, name, keys):
+        self.changed = True
+        self.out["created_zones"].append(name)
+        if self.module.check_mode:
+            return None
+        try:
+            answer = self.route53.create_hosted_zone(
+                aws_retry=True, Name=name, CallerReference="datadog-privatelink-%s" % uuid.uuid4(),
+                VPC={"VPCRegion": self.endpoint_vpc["region"], "VPCId": self.endpoint_vpc["vpc_id"]},
+                HostedZoneConfig={"Comment": "Datadog PrivateLink (%s) - datadog_privatelink.aws" % ",".join(keys), "PrivateZone": True})
+        except AWS_ERRORS as e:
+            self.fail(e, "Could not create the private hosted zone %s; zones created before it are in the result" % name)
+        return answer["HostedZone"]["Id"].split("/")[-1]
+
+    def associate(self, zone_id, name, vpc):
+        self.changed = True
+        self.out["associated"].append({"zone": name, "vpc_id": vpc["vpc_id"], "region": vpc["region"]})
+        if self.module.check_mode:
+            return
+        try:
+            self.route53.associate_vpc_with_hosted_zone(aws_retry=True, HostedZoneId=zone_id,
+                                                        VPC={"VPCRegion": vpc["region"], "VPCId": vpc["vpc_id"]},
+                                                        Comment="Datadog PrivateLink")
+        except AWS_ERRORS as e:
+            self.fail(e, "Could not associate %s (%s) with %s" % (vpc["vpc_id"], vpc["region"], name))
+
+    def disassociate(self, zone_id, name, vpc):
+        self.changed = True
+        self.out["disassociated"].append({"zone": name, "vpc_id": vpc["vpc_id"], "region": vpc["region"]})
+        if self.module.check_mode:
+            return
+        try:
+            self.route53.disassociate_vpc_from_hosted_zone(aws_retry=True, HostedZoneId=zone_id,
+                                                           VPC={"VPCRegion": vpc["region"], "VPCId": vpc["vpc_id"]})
+        except AWS_ERRORS as e:
+            self.fail(e, "Could not disassociate %s (%s) from %s" % (vpc["vpc_id"], vpc["region"], name))
+
+    def authorization(self, zone_id, name, vpc, create):
+        self.changed = True
+        self.out["authorized" if create else "deauthorized"].append({"zone": name, "vpc_id": vpc["vpc_id"], "region": vpc["region"]})
+        if self.module.check_mode or zone_id is None:
+            return
+        call = (self.route53.create_vpc_association_authorization if create
+                else self.route53.delete_vpc_association_authorization)
+        try:
+            call(aws_retry=True, HostedZoneId=zone_id, VPC={"VPCRegion": vpc["region"], "VPCId": vpc["vpc_id"]})
+        except AWS_ERRORS as e:
+            self.fail(e, "Could not %s the association of %s with %s" % ("authorize" if create else "deauthorize", vpc["vpc_id"], name))
+
+    def retag(self, zone_id, name, current, wanted, remove):
+        to_set = dict((k, v) for k, v in wanted.items() if current.get(k) != v)
+        to_remove = [k for k in remove if k in current and k not in wanted]
+        if not (to_set or to_remove):
+            return
+        self.changed = True
+        if self.module.check_mode or zone_id is None:
+            return
+        kwargs = {}
+        if to_set:
+            kwargs["AddTags"] = [{"Key": k, "Value": v} for k, v in sorted(to_set.items())]
+        if to_remove:
+            kwargs["RemoveTagKeys"] = to_remove
+        try:
+            self.route53.change_tags_for_resource(aws_retry=True, ResourceType="hostedzone", ResourceId=zone_id, **kwargs)
+        except AWS_ERRORS as e:
+            self.fail(e, "Could not tag %s" % name)
+
+    # ---- absent ------------------------------------------------------------------------
+    def ensure_absent(self):
+        by_zone = plan.zone_names(self.entries, self.service_details())
+        for name, found in sorted(self.existing_zones(set(by_zone)).items()):
+            zone_id = found["zone_id"]
+            vpcs, records, authorizations = self.zone_state(zone_id)
+            ours = [r for r in records if plan.fqdn(r["Name"]) == plan.fqdn(name) and r["Type"] == "A" and r.get("AliasTarget")]
+            others = [r for r in records if r["Type"] not in ("SOA", "NS") and r not in ours]
+            self.diff["before"][name] = {"zone_id": zone_id, "vpcs": sorted(plan.vpc_key(v) for v in vpcs)}
+            self.diff["after"][name] = None
+            if others:
+                self.module.warn("Zone %s (%s) holds records this collection did not write (%s): left in place."
+                                 % (name, zone_id, ", ".join("%s %s" % (r["Name"], r["Type"]) for r in others)))
+                continue
+            self.changed = True
+            self.out["deleted_zones"].append(name)
+            for auth in authorizations:
+                self.authorization(zone_id, name, auth, create=False)
+            if self.module.check_mode:
+                continue
+            try:
+                if ours:
+                    self.route53.change_resource_record_sets(aws_retry=True, HostedZoneId=zone_id, ChangeBatch={
+                        "Changes": [{"Action": "DELETE", "ResourceRecordSet": r} for r in ours]})
+                self.route53.delete_hosted_zone(aws_retry=True, Id=zone_id)
+            except AWS_ERRORS as e:
+                self.fail(e, "Could not delete the private hosted zone %s (%s)" % (name, zone_id))
+
+    def result(self):
+        services = dict((e["key"], sorted(n for n, z in self.zones.items() if e["key"] in z["service_keys"])) for e in self.entries)
+        result = dict(changed=self.changed, zones=self.zones, services=services, site=self.site)
+        result.update(self.out)
+        return result
+
+
+def main():
+    module = AnsibleAWSModule(
+        argument_spec=dict(
+            site=dict(type="str", required=True),
+            services=dict(type="list", elements="str", default=[]),
+            service_names=dict(type="dict", default={}),
+            verify=dict(type="bool", default=True),
+            vpc_id=dict(type="str", required=True),
+            endpoints=dict(type="dict"),
+            vpcs=dict(type="list", elements="dict", default=[], options=dict(
+                vpc_id=dict(type="str", required=True),
+                region=dict(type="str", required=True),
+                account_id=dict(type="str"),
+            )),
+            purge_vpcs=dict(type="bool", default=False),
+            enable_vpc_dns=dict(type="bool", default=False),
+            tags=dict(type="dict", default={}),
+            state=dict(type="str", choices=["present", "absent"], default="present"),
+        ),
+        supports_check_mode=True,
+    )
+    zones = PrivateZones(module)
+    if module.params["state"] == "present":
+        zones.ensure_present()
+    else:
+        zones.ensure_absent()
+    result = zones.result()
+    if module._diff:
+        result["diff"] = zones.diff
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
