@@ -46,22 +46,10 @@ options:
     choices: [present, absent]
     default: present
 extends_documentation_fragment:
+  - datadog_privatelink.aws.datadog.attributes
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
-attributes:
-  check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: full
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: full
-  idempotent:
-    description: When run twice in a row outside check mode, with the same arguments, the second invocation indicates no change.
-    support: full
-  action_group:
-    description: Use C(group/datadog_privatelink.aws.aws) in C(module_defaults) to set defaults for this module.
-    support: full
 seealso:
   - module: datadog_privatelink.aws.private_zones
 """
@@ -107,6 +95,8 @@ from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
+from ansible_collections.datadog_privatelink.aws.plugins.module_utils import vpc_dns
+
 
 def main():
     module = AnsibleAWSModule(
@@ -128,24 +118,21 @@ def main():
     result = dict(changed=False, associated=[], disassociated=[], zones=[], vpc_dns_enabled=[])
 
     if params["state"] == "present":
-        for attribute, key in (("enableDnsSupport", "EnableDnsSupport"), ("enableDnsHostnames", "EnableDnsHostnames")):
-            try:
-                value = ec2.describe_vpc_attribute(aws_retry=True, VpcId=vpc_id, Attribute=attribute)[key]["Value"]
-            except is_boto3_error_code("InvalidVpcID.NotFound"):
-                module.fail_json(msg="VPC %s not found in %s with these credentials: run this task with the account "
-                                 "that owns the VPC." % (vpc_id, region))
-            except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
-                module.fail_json_aws(e, msg="Could not read %s of %s" % (attribute, vpc_id))
-            if value:
-                continue
-            if not params["enable_vpc_dns"]:
-                module.fail_json(msg="%s is off on %s: a VPC resolving private hosted zones needs enableDnsSupport and "
-                                 "enableDnsHostnames. Turn them on, or set enable_vpc_dns=true." % (attribute, vpc_id))
+        try:
+            off = vpc_dns.attributes_off(ec2, vpc_id)
+        except vpc_dns.VpcNotFound:
+            module.fail_json(msg="VPC %s not found in %s with these credentials: run this task with the account "
+                             "that owns the VPC." % (vpc_id, region))
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+            module.fail_json_aws(e, msg="Could not read the DNS attributes of %s" % vpc_id)
+        if off and not params["enable_vpc_dns"]:
+            module.fail_json(msg=vpc_dns.refusal(vpc_id, off, region))
+        for attribute in off:
             result["changed"] = True
             result["vpc_dns_enabled"].append(attribute)
             if not module.check_mode:
                 try:
-                    ec2.modify_vpc_attribute(aws_retry=True, VpcId=vpc_id, **{key: {"Value": True}})
+                    vpc_dns.turn_on(ec2, vpc_id, attribute)
                 except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
                     module.fail_json_aws(e, msg="Could not turn on %s of %s" % (attribute, vpc_id))
 

@@ -30,23 +30,6 @@ description:
 author:
   - datadog_privatelink.aws maintainers (@datadog-privatelink)
 options:
-  site:
-    description:
-      - The Datadog site, as its catalog key (V(us1), V(ap1), V(ap2), V(uk1)) or its
-        C(dd_site) name. Sites without PrivateLink are refused.
-    type: str
-    required: true
-  services:
-    description:
-      - Service keys; default all. Valid keys are V(logs_agent), V(logs_user), V(api),
-        V(metrics), V(containers), V(process), V(profiling), V(traces), V(dbm), V(remote_config).
-    type: list
-    elements: str
-    default: []
-  service_names:
-    description: Endpoint service name per service key, overriding the catalog.
-    type: dict
-    default: {}
   verify:
     description:
       - Ask C(DescribeVpcEndpointServices) for the private DNS name of each service. With
@@ -108,22 +91,11 @@ options:
     choices: [present, absent]
     default: present
 extends_documentation_fragment:
+  - datadog_privatelink.aws.datadog.attributes
+  - datadog_privatelink.aws.datadog
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
-attributes:
-  check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: full
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: full
-  idempotent:
-    description: When run twice in a row outside check mode, with the same arguments, the second invocation indicates no change.
-    support: full
-  action_group:
-    description: Use C(group/datadog_privatelink.aws.aws) in C(module_defaults) to set defaults for this module.
-    support: full
 notes:
   - Zones carry the tags C(datadog-privatelink:managed-by), C(datadog-privatelink:service),
     C(datadog-privatelink:site), C(datadog-privatelink:endpoint-vpc), and one
@@ -268,12 +240,12 @@ try:
 except ImportError:
     pass  # handled by AnsibleAWSModule
 
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils import catalog
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils import endpoint_plan
+from ansible_collections.datadog_privatelink.aws.plugins.module_utils import vpc_dns
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils import zone_plan as plan
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils.aws_reads import all_vpc_endpoints
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils.endpoint_services import describe_services
@@ -404,26 +376,21 @@ class PrivateZones:
     def check_vpc_dns(self, vpcs):
         for vpc in vpcs:
             client = self.ec2_client(vpc["region"])
-            for attribute, key in (("enableDnsSupport", "EnableDnsSupport"), ("enableDnsHostnames", "EnableDnsHostnames")):
-                try:
-                    value = client.describe_vpc_attribute(aws_retry=True, VpcId=vpc["vpc_id"], Attribute=attribute)[key]["Value"]
-                except is_boto3_error_code("InvalidVpcID.NotFound"):
-                    self.module.fail_json(msg="VPC %s not found in %s. VPCs of another account need account_id."
-                                          % (vpc["vpc_id"], vpc["region"]), **self.result())
-                except AWS_ERRORS as e:  # pylint: disable=duplicate-except
-                    self.fail(e, "Could not read %s of %s" % (attribute, vpc["vpc_id"]))
-                if value:
-                    continue
-                if not self.params["enable_vpc_dns"]:
-                    self.module.fail_json(
-                        msg="%s is off on %s (%s): a VPC resolving private hosted zones needs enableDnsSupport and "
-                        "enableDnsHostnames. Turn them on, or set enable_vpc_dns=true." % (attribute, vpc["vpc_id"], vpc["region"]),
-                        **self.result())
+            try:
+                off = vpc_dns.attributes_off(client, vpc["vpc_id"])
+            except vpc_dns.VpcNotFound:
+                self.module.fail_json(msg="VPC %s not found in %s. VPCs of another account need account_id."
+                                      % (vpc["vpc_id"], vpc["region"]), **self.result())
+            except AWS_ERRORS as e:
+                self.fail(e, "Could not read the DNS attributes of %s" % vpc["vpc_id"])
+            if off and not self.params["enable_vpc_dns"]:
+                self.module.fail_json(msg=vpc_dns.refusal(vpc["vpc_id"], off, vpc["region"]), **self.result())
+            for attribute in off:
                 self.changed = True
                 self.out["vpc_dns_enabled"].append({"vpc_id": vpc["vpc_id"], "region": vpc["region"], "attribute": attribute})
                 if not self.module.check_mode:
                     try:
-                        client.modify_vpc_attribute(aws_retry=True, VpcId=vpc["vpc_id"], **{key: {"Value": True}})
+                        vpc_dns.turn_on(client, vpc["vpc_id"], attribute)
                     except AWS_ERRORS as e:
                         self.fail(e, "Could not turn on %s of %s" % (attribute, vpc["vpc_id"]))
 

@@ -23,25 +23,6 @@ description:
 author:
   - datadog_privatelink.aws maintainers (@datadog-privatelink)
 options:
-  site:
-    description:
-      - The Datadog site, as its catalog key (V(us1), V(ap1), V(ap2), V(uk1)) or its
-        C(dd_site) name (V(datadoghq.com), ...). Sites without PrivateLink are refused.
-    type: str
-    required: true
-  services:
-    description:
-      - Service keys to report; default all. Valid keys are V(logs_agent), V(logs_user),
-        V(api), V(metrics), V(containers), V(process), V(profiling), V(traces), V(dbm),
-        V(remote_config).
-    type: list
-    elements: str
-    default: []
-  service_names:
-    description:
-      - Endpoint service name per service key, overriding the catalog.
-    type: dict
-    default: {}
   service_region:
     description:
       - Region of Datadog's endpoint services. Defaults to the site's region when it
@@ -53,6 +34,7 @@ options:
     type: bool
     default: true
 extends_documentation_fragment:
+  - datadog_privatelink.aws.datadog
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3

@@ -32,28 +32,6 @@ description:
 author:
   - datadog_privatelink.aws maintainers (@datadog-privatelink)
 options:
-  site:
-    description:
-      - The Datadog site, as its catalog key (V(us1), V(ap1), V(ap2), V(uk1)) or its
-        C(dd_site) name (V(datadoghq.com), V(ap1.datadoghq.com), ...).
-      - Sites without PrivateLink (us3, us5, eu, gov) are refused with the list of supported
-        ones. The catalog is documented in C(docs/catalog.md).
-    type: str
-    required: true
-  services:
-    description:
-      - Service keys to manage; default all ten.
-      - Valid keys are V(logs_agent), V(logs_user), V(api), V(metrics), V(containers),
-        V(process), V(profiling), V(traces), V(dbm) and V(remote_config).
-    type: list
-    elements: str
-    default: []
-  service_names:
-    description:
-      - Endpoint service name per service key, overriding the catalog, for instance when
-        Datadog support gave you another name.
-    type: dict
-    default: {}
   vpc_id:
     description:
       - The VPC that holds the endpoints.
@@ -129,26 +107,12 @@ options:
     type: int
     default: 600
 extends_documentation_fragment:
+  - datadog_privatelink.aws.datadog
+  - datadog_privatelink.aws.datadog.attributes
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.tags
   - amazon.aws.boto3
-attributes:
-  check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: full
-    details: No mutating call is made; the result predicts the endpoints (new ones without an id).
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: full
-  idempotent:
-    description: When run twice in a row outside check mode, with the same arguments, the second invocation indicates no change.
-    support: full
-  action_group:
-    description: Use C(group/datadog_privatelink.aws.aws) in C(module_defaults) to set defaults for this module.
-    support: full
-    membership:
-      - datadog_privatelink.aws.aws
 notes:
   - O(tags) are applied to endpoints this module owns (created), together with the
     ownership tags C(datadog-privatelink:managed-by), C(datadog-privatelink:service) and
@@ -330,6 +294,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_
 
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils import catalog
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils import endpoint_plan as plan
+from ansible_collections.datadog_privatelink.aws.plugins.module_utils import vpc_dns
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils.aws_reads import all_vpc_endpoints
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils.endpoint_services import describe_services
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils.endpoint_services import not_found_message
@@ -437,21 +402,14 @@ class EndpointSet:
         if not self.params["private_dns_enabled"]:
             return
         vpc_id = self.params["vpc_id"]
-        off = []
         try:
-            for attribute, key in (("enableDnsSupport", "EnableDnsSupport"), ("enableDnsHostnames", "EnableDnsHostnames")):
-                answer = self.client.describe_vpc_attribute(aws_retry=True, VpcId=vpc_id, Attribute=attribute)
-                if not answer.get(key, {}).get("Value"):
-                    off.append(attribute)
-        except is_boto3_error_code("InvalidVpcID.NotFound"):
+            off = vpc_dns.attributes_off(self.client, vpc_id)
+        except vpc_dns.VpcNotFound:
             self.module.fail_json(msg="VPC %s not found in %s." % (vpc_id, self.module.region))
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
             self.module.fail_json_aws(e, msg="Could not read the DNS attributes of %s" % vpc_id)
         if off:
-            self.module.fail_json(
-                msg="Private DNS needs %s on %s, and it is off. Turn it on (amazon.aws.ec2_vpc_net with dns_support "
-                "and dns_hostnames: true) or set private_dns_enabled=false." % (" and ".join(off), vpc_id)
-            )
+            self.module.fail_json(msg=vpc_dns.refusal(vpc_id, off, switch="private_dns_enabled=false"))
 
     def describe_vpc_endpoints(self, **kwargs):
         try:

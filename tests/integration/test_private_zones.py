@@ -43,8 +43,8 @@ def test_one_zone_per_service_with_alias_associated_then_rerun_changes_nothing(s
     agents = Network(region="eu-west-1", cidr="10.81.0.0/16")
     endpoints = endpoints_without_private_dns(net)
     sandbox.reset_calls()
-    result = run_module("private_zones", zone_args(net, endpoints=endpoints,
-                                                    vpcs=[{"vpc_id": agents.vpc_id, "region": "eu-west-1"}]))
+    agent_vpcs = [{"vpc_id": agents.vpc_id, "region": "eu-west-1"}]
+    result = run_module("private_zones", zone_args(net, endpoints=endpoints, vpcs=agent_vpcs))
     assert not result["failed"], result.get("msg")
     hosts = catalog.intake_hosts("us1")
     assert sorted(result["zones"]) == sorted(hosts.values())
