@@ -14,7 +14,7 @@ short_description: Set a few keys of the Datadog Agent's YAML configuration, kee
 version_added: 0.1.0
 description:
   - Sets the given keys of a YAML file such as the Datadog Agent's C(datadog.yaml)
-    (for example C(logs_config.force_use_http=true), SPEC B5) and changes nothing else:
+    (for example C(logs_config.force_use_http=true), SPEC B5) and changes nothing else;
     every other key, comment, blank line, the key order, quoting, line endings (LF or
     CRLF), a missing final newline, and the file's owner, group and mode stay as they were.
   - A key that is missing is added inside its existing parent mapping at that mapping's
