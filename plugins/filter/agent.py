@@ -25,7 +25,7 @@ from ansible_collections.datadog_privatelink.aws.plugins.module_utils import cat
 
 # Agents older than these read logs_config.use_http; force_use_http came with 6.19/7.19.
 FORCE_USE_HTTP_SINCE = {6: (6, 19), 7: (7, 19)}
-_VERSION = re.compile(r"(?:^|\bAgent\s+(?:\(v\d+\)\s+)?v?)(\d+)\.(\d+)\.(\d+)")
+_VERSION = re.compile(r"(?:^|\bAgent\s+)\(?v?(\d+)\.(\d+)\.(\d+)")
 
 
 def agent_version(text):

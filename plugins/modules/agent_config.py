@@ -29,7 +29,7 @@ description:
   - In the diff, values of keys that look like secrets (C(api_key), C(DD_API_KEY), tokens,
     passwords) are masked.
 author:
-  - datadog_privatelink.aws contributors
+  - datadog_privatelink.aws contributors (@datadog-privatelink)
 requirements:
   - PyYAML on the managed host (Debian/Ubuntu C(python3-yaml), RHEL C(python3-pyyaml)).
 options:
@@ -71,16 +71,22 @@ extends_documentation_fragment:
   - ansible.builtin.files
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
     details: Shows the old and new text, with secret values masked.
   platform:
+    description: Target OS/families that can be operated against.
+    support: full
     platforms: posix
     details: Needs Python and PyYAML on the host. Windows hosts are handled by the C(agent) role on the controller side.
   safe_file_operations:
+    description: Uses Ansible's strict file operation functions to ensure proper permissions and avoid data corruption.
     support: full
   idempotent:
+    description: When run twice in a row outside check mode, with the same arguments, the second invocation indicates no change.
     support: full
 seealso:
   - name: Datadog PrivateLink guide

@@ -14,7 +14,9 @@ trap 'rm -rf "$STAGE"' EXIT
 
 install -d "$STAGE/opt/datadog-agent/bin/agent" "$STAGE/etc/datadog-agent" "$STAGE/etc/systemd/system" \
   "$STAGE/etc/datadog" "$STAGE/opt/datadog" "$STAGE/usr/bin"
-install -m 0755 "$HERE/standin/datadog-agent" "$STAGE/opt/datadog-agent/bin/agent/agent"
+install -m 0644 "$HERE/standin/datadog_agent.py" "$STAGE/opt/datadog-agent/bin/agent/standin.py"
+printf '#!/bin/sh\nexec /usr/bin/python3 /opt/datadog-agent/bin/agent/standin.py "$@"\n' > "$STAGE/opt/datadog-agent/bin/agent/agent"
+chmod 0755 "$STAGE/opt/datadog-agent/bin/agent/agent"
 ln -s /opt/datadog-agent/bin/agent/agent "$STAGE/usr/bin/datadog-agent"
 echo "$VERSION" > "$STAGE/etc/datadog-agent/standin-version"
 if [ "$KIND" = containers ]; then

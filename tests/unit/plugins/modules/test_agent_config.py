@@ -66,7 +66,7 @@ def test_backup(capsys, example):
 
 def test_invalid_yaml_fails_and_leaves_file(capsys, tmp_path):
     path = tmp_path / "datadog.yaml"
-    with open(os.path.join(FIXTURES, "invalid.yaml"), "rb") as handle:
+    with open(os.path.join(FIXTURES, "invalid_yaml.txt"), "rb") as handle:
         path.write_bytes(handle.read())
     old = path.read_bytes()
     result = run(capsys, path=str(path), settings=OWNED)

@@ -1,5 +1,5 @@
-#!/usr/bin/python3
-"""Stand-in for the Datadog Agent (test fixture, never shipped).
+"""Stand-in for the Datadog Agent (test fixture, never shipped; prepare.sh installs it
+as /opt/datadog-agent/bin/agent/agent with /usr/bin/datadog-agent pointing at it).
 
 The real Agent cannot be installed here. This one behaves like it where our role cares:
 - `datadog-agent version` prints the version line the real one prints
