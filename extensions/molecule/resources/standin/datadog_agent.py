@@ -77,7 +77,7 @@ def run():
         with open(source, "rb") as handle:
             raw = handle.read()
     starts = os.path.join(STATE, "starts.jsonl")
-    count = sum(1 for _ in open(starts)) if os.path.exists(starts) else 0
+    count = len(open(starts).readlines()) if os.path.exists(starts) else 0
     with open(os.path.join(STATE, "loaded-%d.yaml" % (count + 1)), "wb") as handle:
         handle.write(raw)
     logs = (data.get("logs_config") or {}) if isinstance(data, dict) else {}
