@@ -43,15 +43,16 @@ def access_key_for(account_id):
 
 
 def install_patches():
-    """Patch moto in this process (once): endpoint services/endpoints, account mapping."""
+    """Patch moto in this process (once): endpoint services/endpoints, peering filters, account mapping."""
     global _INSTALLED
     if _INSTALLED:
         return
     import moto.iam.models as iam_models
 
-    from sandbox import vpc_endpoints
+    from sandbox import vpc_endpoints, vpc_peering
 
     vpc_endpoints.install()
+    vpc_peering.install()
     original = iam_models.get_account_id_from
 
     def get_account_id_from(access_key):

@@ -91,7 +91,7 @@ def rule_desc(vpc):
     return "Datadog Agents in peered VPC %s (datadog_privatelink.aws)" % vpc.vpc_id
 
 
-def test_two_regions_and_another_account_then_rerun_then_remove_one(sandbox):
+def test_two_regions_and_another_account_then_rerun_with_changed_0(sandbox):
     endpoint = Endpoint(cidr="10.70.0.0/16")
     near = Vpc("eu-west-1", "10.71.0.0/16")
     far = Vpc("us-west-2", "10.72.0.0/16", account=OTHER_ACCOUNT)
@@ -117,7 +117,7 @@ def test_two_regions_and_another_account_then_rerun_then_remove_one(sandbox):
     assert endpoint.https_cidrs() == [("10.71.0.0/16", rule_desc(near)), ("10.72.0.0/16", rule_desc(far)),
                                       ("192.168.0.0/24", "theirs")]
     assert [p for p in endpoint.ingress() if p["FromPort"] == 22] == [p for p in endpoint.rules_before if p["FromPort"] == 22]
-    assert "'peering_connection_id': '%s'" % near_id in output or '"peering_connection_id": "%s"' % near_id in output
+    assert '"peering_connection_id": "%s"' % far_id in output and '"cross_account": true' in output
 
     sandbox.reset_calls()
     rc, output, recap = run_playbook(PLAYBOOK, variables)
@@ -125,22 +125,29 @@ def test_two_regions_and_another_account_then_rerun_then_remove_one(sandbox):
     assert recap["changed"] == 0
     assert mutating_calls(sandbox.calls()["calls"]) == {}
 
-    # The user drops `near` from the list, and runs the role once with peering_state absent for it.
-    rc, output, recap = run_playbook(PLAYBOOK, endpoint.variables([agent(near)], peering_state="absent"))
-    assert rc == 0, output
-    assert near.peerings() == [] and [p["VpcPeeringConnectionId"] for p in far.peerings()] == [far_id]
-    assert "10.70.0.0/16" not in near.routes() and near.table()["Routes"] == near.table_before["Routes"]
-    assert endpoint.routes()["10.72.0.0/16"] == far_id and "10.71.0.0/16" not in endpoint.routes()
-    endpoint.untouched_except("10.72.0.0/16")
-    assert far.routes()["10.70.0.0/16"] == far_id
-    assert endpoint.https_cidrs() == [("10.72.0.0/16", rule_desc(far)), ("192.168.0.0/24", "theirs")]
-    assert [p for p in endpoint.ingress() if p["FromPort"] == 22] == [p for p in endpoint.rules_before if p["FromPort"] == 22]
 
-    # What is left is still in order for the remaining Agent VPC.
-    sandbox.reset_calls()
-    rc, output, recap = run_playbook(PLAYBOOK, endpoint.variables(agents[1:]))
-    assert rc == 0 and recap["changed"] == 0, output
-    assert mutating_calls(sandbox.calls()["calls"]) == {}
+def test_absent_for_a_dropped_agent_vpc_removes_only_what_was_made_for_it(sandbox):
+    endpoint = Endpoint(cidr="10.80.0.0/16")
+    dropped = Vpc("eu-west-1", "10.81.0.0/16")
+    kept = Vpc("us-west-2", "10.82.0.0/16")
+    rc, output, recap = run_playbook(PLAYBOOK, endpoint.variables([agent(dropped), agent(kept)]))
+    assert rc == 0, output
+    (kept_pcx,) = kept.peerings()
+    kept_id = kept_pcx["VpcPeeringConnectionId"]
+    assert dropped.peerings() and endpoint.routes()["10.81.0.0/16"] == dropped.peerings()[0]["VpcPeeringConnectionId"]
+
+    # The user drops it from the list, and runs the role once with peering_state absent for it.
+    rc, output, recap = run_playbook(PLAYBOOK, endpoint.variables([agent(dropped)], peering_state="absent"))
+    assert rc == 0, output
+    assert dropped.peerings() == [] and [p["VpcPeeringConnectionId"] for p in kept.peerings()] == [kept_id]
+    assert dropped.table()["Routes"] == dropped.table_before["Routes"]
+    dropped.untouched_except()
+    assert endpoint.routes()["10.82.0.0/16"] == kept_id and "10.81.0.0/16" not in endpoint.routes()
+    endpoint.untouched_except("10.82.0.0/16")
+    assert kept.routes()["10.80.0.0/16"] == kept_id
+    kept.untouched_except("10.80.0.0/16")
+    assert endpoint.https_cidrs() == [("10.82.0.0/16", rule_desc(kept)), ("192.168.0.0/24", "theirs")]
+    assert [p for p in endpoint.ingress() if p["FromPort"] == 22] == [p for p in endpoint.rules_before if p["FromPort"] == 22]
 
 
 def test_check_mode_on_fresh_vpcs_changes_nothing(sandbox):
@@ -160,13 +167,13 @@ def test_check_mode_on_fresh_vpcs_changes_nothing(sandbox):
 def test_refuses_overlapping_cidrs_and_a_table_of_another_vpc(sandbox):
     endpoint = Endpoint(cidr="10.75.0.0/16")
     overlapping = Vpc("eu-west-1", "10.75.0.0/16")
+    near = Vpc("eu-west-1", "10.76.0.0/16")
     sandbox.reset_calls()
     rc, output, recap = run_playbook(PLAYBOOK, endpoint.variables([agent(overlapping)]))
     assert rc != 0
     assert "Overlapping CIDRs: endpoint VPC %s 10.75.0.0/16 and Agent VPC %s 10.75.0.0/16" % (
         endpoint.vpc_id, overlapping.vpc_id) in output
 
-    near = Vpc("eu-west-1", "10.76.0.0/16")
     rc, output, recap = run_playbook(PLAYBOOK, endpoint.variables([agent(near, route_table_ids=[overlapping.table_id])]))
     assert rc != 0
     assert "Route tables not found in their VPC: %s (not in %s, eu-west-1)" % (overlapping.table_id, near.vpc_id) in output
@@ -177,15 +184,15 @@ def test_refuses_overlapping_cidrs_and_a_table_of_another_vpc(sandbox):
 def test_refuses_another_account_without_credentials_and_a_route_it_would_replace(sandbox):
     endpoint = Endpoint(cidr="10.77.0.0/16")
     far = Vpc("us-west-2", "10.78.0.0/16", account=OTHER_ACCOUNT)
+    near = Vpc("eu-west-1", "10.79.0.0/16")
+    gateway = near.routes()["0.0.0.0/0"]
+    near.client.create_route(RouteTableId=near.table_id, DestinationCidrBlock="10.77.0.0/16", GatewayId=gateway)
     sandbox.reset_calls()
     rc, output, recap = run_playbook(PLAYBOOK, endpoint.variables([agent(far, account_id=OTHER_ACCOUNT)]))
     assert rc != 0
     assert "Agent VPC %s is in account %s but its credentials are those of account 123456789012" % (
         far.vpc_id, OTHER_ACCOUNT) in output
 
-    near = Vpc("eu-west-1", "10.79.0.0/16")
-    gateway = near.routes()["0.0.0.0/0"]
-    near.client.create_route(RouteTableId=near.table_id, DestinationCidrBlock="10.77.0.0/16", GatewayId=gateway)
     rc, output, recap = run_playbook(PLAYBOOK, endpoint.variables([agent(near)]))
     assert rc != 0
     assert "%s routes 10.77.0.0/16 to %s" % (near.table_id, gateway) in output and "does not" in output
