@@ -363,15 +363,23 @@ class PrivateZones:
                     "both." % (name, zone_id), **self.result())
         return found
 
-    def zone_state(self, zone_id):
+    def zone_state(self, zone_id, tags, foreign_vpcs=()):
+        """(associated VPCs, records, authorizations) of a zone.
+
+        Authorizations are listed only when one can exist: a VPC of another account is wanted,
+        or a VPC this collection tagged is not associated (it may still be authorized).
+        """
         try:
             answer = self.route53.get_hosted_zone(aws_retry=True, Id=zone_id)
             records = self.route53.list_resource_record_sets(aws_retry=True, HostedZoneId=zone_id)["ResourceRecordSets"]
-            authorizations = self.route53.list_vpc_association_authorizations(aws_retry=True, HostedZoneId=zone_id).get("VPCs", [])
+            vpcs = plan.zone_vpcs(answer)
+            associated = set(v["vpc_id"] for v in vpcs)
+            authorizations = []
+            if foreign_vpcs or any(vpc_id not in associated for vpc_id in plan.associated_by_us(tags)):
+                authorizations = self.route53.list_vpc_association_authorizations(aws_retry=True, HostedZoneId=zone_id).get("VPCs", [])
         except AWS_ERRORS as e:
             self.fail(e, "Could not read hosted zone %s" % zone_id)
-        return (plan.zone_vpcs(answer), records,
-                [{"vpc_id": v["VPCId"], "region": v["VPCRegion"]} for v in authorizations])
+        return vpcs, records, [{"vpc_id": v["VPCId"], "region": v["VPCRegion"]} for v in authorizations]
 
     def check_vpc_dns(self, vpcs):
         for vpc in vpcs:
@@ -420,7 +428,7 @@ class PrivateZones:
         record = plan.alias_record(name, target["regional_dns_entry"])
         if found:
             zone_id, tags = found["zone_id"], found["tags"]
-            vpcs, records, authorizations = self.zone_state(zone_id)
+            vpcs, records, authorizations = self.zone_state(zone_id, tags, foreign_vpcs)
         else:
             zone_id, tags, vpcs, records, authorizations = None, {}, [], [], []
             zone_id = self.create_zone(name, keys)
@@ -562,7 +570,7 @@ class PrivateZones:
         by_zone = plan.zone_names(self.entries, self.service_details())
         for name, found in sorted(self.existing_zones(set(by_zone)).items()):
             zone_id = found["zone_id"]
-            vpcs, records, authorizations = self.zone_state(zone_id)
+            vpcs, records, authorizations = self.zone_state(zone_id, found["tags"])
             ours = [r for r in records if plan.fqdn(r["Name"]) == plan.fqdn(name) and r["Type"] == "A" and r.get("AliasTarget")]
             others = [r for r in records if r["Type"] not in ("SOA", "NS") and r not in ours]
             self.diff["before"][name] = {"zone_id": zone_id, "vpcs": sorted(plan.vpc_key(v) for v in vpcs)}
