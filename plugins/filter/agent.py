@@ -101,7 +101,7 @@ def agent_yaml_set(text, settings):
 
 def agent_datadog_config(datadog_config, settings):
     """Merge the owned keys into a datadog.dd `datadog_config` dict (returns a new dict)."""
-    result = _copy(datadog_config or {})
+    result = yaml_edit.plain_copy(datadog_config or {})
     if not isinstance(result, dict):
         raise AnsibleFilterError("datadog_config must be a dict, got %s." % type(datadog_config).__name__)
     for key, value in (settings or {}).items():
@@ -115,14 +115,6 @@ def agent_datadog_config(datadog_config, settings):
             node = node[part]
         node[parts[-1]] = value
     return result
-
-
-def _copy(data):
-    if isinstance(data, dict):
-        return dict((k, _copy(v)) for k, v in data.items())
-    if isinstance(data, list):
-        return [_copy(v) for v in data]
-    return data
 
 
 class FilterModule(object):

@@ -337,7 +337,7 @@ def set_keys(text, settings):
 
 def verify(old_text, new_text, before, items):
     """Raise unless new_text parses as ``before`` with exactly ``items`` applied."""
-    expected = _copy(before)
+    expected = plain_copy(before)
     for parts, value in items:
         _set_in(expected, parts, value)
     try:
@@ -351,11 +351,12 @@ def verify(old_text, new_text, before, items):
             raise YamlEditError("Internal error: %s does not read back as %r." % (".".join(parts), value))
 
 
-def _copy(data):
+def plain_copy(data):
+    """A copy of nested dicts and lists as plain ones (scalars shared)."""
     if isinstance(data, dict):
-        return dict((k, _copy(v)) for k, v in data.items())
+        return dict((k, plain_copy(v)) for k, v in data.items())
     if isinstance(data, list):
-        return [_copy(v) for v in data]
+        return [plain_copy(v) for v in data]
     return data
 
 
@@ -393,7 +394,7 @@ def set_compose_environment(text, service, env):
         if edited != new:
             changed.append(name)
             new = edited
-    expected = _copy(before)
+    expected = plain_copy(before)
     items = expected["services"][service]["environment"]
     for name, value in env.items():
         entry = "%s=%s" % (name, value)

@@ -476,7 +476,7 @@ class PrivateZones:
         for vpc in to_associate:
             self.associate(zone_id, name, vpc)
         for vpc in to_disassociate:
-            self.disassociate(zone_id, name, vpc)
+            self.associate(zone_id, name, vpc, join=False)
 
         wanted_tags = plan.zone_tags(keys, self.site["key"], self.params["vpc_id"])
         wanted_tags.update(self.params["tags"] or {})
@@ -512,28 +512,18 @@ class PrivateZones:
             self.fail(e, "Could not create the private hosted zone %s; zones created before it are in the result" % name)
         return answer["HostedZone"]["Id"].split("/")[-1]
 
-    def associate(self, zone_id, name, vpc):
+    def associate(self, zone_id, name, vpc, join=True):
+        """Associate (join) or disassociate a VPC of this account with a zone."""
         self.changed = True
-        self.out["associated"].append({"zone": name, "vpc_id": vpc["vpc_id"], "region": vpc["region"]})
+        self.out["associated" if join else "disassociated"].append({"zone": name, "vpc_id": vpc["vpc_id"], "region": vpc["region"]})
         if self.module.check_mode:
             return
+        call = self.route53.associate_vpc_with_hosted_zone if join else self.route53.disassociate_vpc_from_hosted_zone
         try:
-            self.route53.associate_vpc_with_hosted_zone(aws_retry=True, HostedZoneId=zone_id,
-                                                        VPC={"VPCRegion": vpc["region"], "VPCId": vpc["vpc_id"]},
-                                                        Comment="Datadog PrivateLink")
+            call(aws_retry=True, HostedZoneId=zone_id, VPC={"VPCRegion": vpc["region"], "VPCId": vpc["vpc_id"]})
         except AWS_ERRORS as e:
-            self.fail(e, "Could not associate %s (%s) with %s" % (vpc["vpc_id"], vpc["region"], name))
-
-    def disassociate(self, zone_id, name, vpc):
-        self.changed = True
-        self.out["disassociated"].append({"zone": name, "vpc_id": vpc["vpc_id"], "region": vpc["region"]})
-        if self.module.check_mode:
-            return
-        try:
-            self.route53.disassociate_vpc_from_hosted_zone(aws_retry=True, HostedZoneId=zone_id,
-                                                           VPC={"VPCRegion": vpc["region"], "VPCId": vpc["vpc_id"]})
-        except AWS_ERRORS as e:
-            self.fail(e, "Could not disassociate %s (%s) from %s" % (vpc["vpc_id"], vpc["region"], name))
+            self.fail(e, "Could not %s %s (%s) %s %s" % ("associate" if join else "disassociate", vpc["vpc_id"], vpc["region"],
+                                                       "with" if join else "from", name))
 
     def authorization(self, zone_id, name, vpc, create):
         self.changed = True
