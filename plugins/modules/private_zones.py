@@ -522,8 +522,8 @@ class PrivateZones:
         try:
             call(aws_retry=True, HostedZoneId=zone_id, VPC={"VPCRegion": vpc["region"], "VPCId": vpc["vpc_id"]})
         except AWS_ERRORS as e:
-            self.fail(e, "Could not %s %s (%s) %s %s" % ("associate" if join else "disassociate", vpc["vpc_id"], vpc["region"],
-                                                       "with" if join else "from", name))
+            verb = "associate %s (%s) with" if join else "disassociate %s (%s) from"
+            self.fail(e, ("Could not " + verb + " %s") % (vpc["vpc_id"], vpc["region"], name))
 
     def authorization(self, zone_id, name, vpc, create):
         self.changed = True
