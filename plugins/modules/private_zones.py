@@ -437,14 +437,14 @@ class PrivateZones:
             zone_id, tags = found["zone_id"], found["tags"]
             vpcs, records, authorizations = self.zone_state(zone_id, tags, foreign_vpcs)
         else:
-            zone_id, tags, vpcs, records, authorizations = None, {}, [], [], []
+            tags, records, authorizations = {}, [], []
             zone_id = self.create_zone(name, keys)
             vpcs = [dict(self.endpoint_vpc)]
-        before = {"zone_id": found and zone_id, "vpcs": sorted(plan.vpc_key(v) for v in vpcs),
-                  "record": next((r.get("AliasTarget") for r in records if plan.fqdn(r["Name"]) == record["Name"] and r["Type"] == "A"), None),
+        current = next((r for r in records if plan.fqdn(r["Name"]) == record["Name"] and r["Type"] == "A"), None)
+        before = {"zone_id": zone_id, "vpcs": sorted(plan.vpc_key(v) for v in vpcs),
+                  "record": current and current.get("AliasTarget"),
                   "authorizations": sorted(plan.vpc_key(v) for v in authorizations)} if found else None
 
-        current = next((r for r in records if plan.fqdn(r["Name"]) == record["Name"] and r["Type"] == "A"), None)
         if not plan.record_matches(current, record):
             self.changed = True
             self.out["records_changed"].append(name)
@@ -468,7 +468,6 @@ class PrivateZones:
                 if authorized:
                     self.authorization(zone_id, name, vpc, create=False)
             else:
-                to_associate = [v for v in to_associate if plan.vpc_key(v) != plan.vpc_key(vpc)]
                 pending.append(vpc)
                 if not authorized:
                     self.authorization(zone_id, name, vpc, create=True)
@@ -478,7 +477,6 @@ class PrivateZones:
                 if plan.vpc_key(auth) not in wanted_foreign and tagged.get(auth["vpc_id"]) == auth["region"]:
                     self.authorization(zone_id, name, auth, create=False)
             to_disassociate = [v for v in to_disassociate if plan.vpc_key(v) not in wanted_foreign]
-        to_associate = [v for v in to_associate if plan.vpc_key(v) not in set(plan.vpc_key(f) for f in foreign_vpcs)]
 
         for vpc in to_associate:
             self.associate(zone_id, name, vpc)
