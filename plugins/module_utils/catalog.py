@@ -227,6 +227,37 @@ def group_by_service_name(entries):
     return groups
 
 
+# Network traffic guide (https://docs.datadoghq.com/agent/configure_agent/network/): the Agent
+# sends metrics to a versioned host, a public CNAME to the metrics service's private DNS name,
+# and logs over TCP (no PrivateLink service) unless logs are sent over HTTPS.
+VERSIONED_METRICS_HOST = "%s-app.agent.%s"
+VERSIONED_METRICS_CNAME_KEY = "metrics"
+LOGS_TCP_HOST = ("agent-intake.logs", 10516)
+_AGENT_VERSION = re.compile(r"^v?(\d+)\.(\d+)\.(\d+)")
+# The version in `datadog-agent version` output ("Agent 7.52.1 - Commit: ...").
+AGENT_VERSION_IN_TEXT = re.compile(r"(?:^|\bAgent\s+)\(?v?(\d+)\.(\d+)\.(\d+)")
+
+
+def agent_metrics_host(site, version):
+    """The metrics host an Agent of this version uses: ("7.52.1", us1) -> 7-52-1-app.agent.datadoghq.com."""
+    match = _AGENT_VERSION.match((version or "").strip())
+    if not match:
+        raise CatalogError("Agent version %r is not MAJOR.MINOR.PATCH (for example 7.52.1)." % (version,))
+    return VERSIONED_METRICS_HOST % ("-".join(match.groups()), site_facts(site)["dd_site"])
+
+
+def public_cnames(site):
+    """Public CNAMEs Datadog publishes for a site: (pattern, target); "*" stands for one label."""
+    dd_site = site_facts(site)["dd_site"]
+    target = "%s.%s" % (dict((k, p) for k, _t, p in SERVICES)[VERSIONED_METRICS_CNAME_KEY], dd_site)
+    return [(VERSIONED_METRICS_HOST % ("*", dd_site), target)]
+
+
+def logs_tcp_destination(site):
+    """Where an Agent sends logs when they do not go over HTTPS: (host, port); PrivateLink does not carry it."""
+    return ("%s.%s" % (LOGS_TCP_HOST[0], site_facts(site)["dd_site"]), LOGS_TCP_HOST[1])
+
+
 def intake_hosts(site, services=None):
     """The host names Agents resolve for a site, per service key."""
     return dict((entry["key"], entry["private_dns_name"]) for entry in service_entries(site, services))
