@@ -203,21 +203,11 @@ import socket
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.six.moves.urllib.parse import urlsplit
 
-from ansible_collections.datadog_privatelink.aws.plugins.module_utils import catalog
-
-try:
-    import yaml
-
-    HAS_YAML = True
-except ImportError:  # pragma: no cover - reported when a datadog.yaml must be read
-    HAS_YAML = False
+from ansible_collections.datadog_privatelink.aws.plugins.module_utils import agent_host, catalog
+from ansible_collections.datadog_privatelink.aws.plugins.module_utils.agent_host import resolve
 
 # Private ranges an endpoint address can be in when no CIDR is given.
 PRIVATE_NETWORKS = [ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "fc00::/7")]
-DEFAULT_CONFIG_PATHS = ("/etc/datadog-agent/datadog.yaml", "/opt/datadog-agent/etc/datadog.yaml",
-                        "C:\\ProgramData\\Datadog\\datadog.yaml")
-VERSION_COMMANDS = (["datadog-agent", "version"], ["/opt/datadog-agent/bin/agent/agent", "version"])
-
 # The guide's troubleshooting, one sentence per cause (docs.datadoghq.com/agent/guide/private-link/).
 CAUSE_ZONE = ("the private hosted zone %(zone)s is not associated with this VPC, or its A alias record is missing: "
               "associate the zone with this VPC (private_zones, or private_zone_association from another account)")
@@ -239,16 +229,6 @@ CAUSE_LOGS_TCP = ("logs are not forced over HTTPS (logs_config.force_use_http), 
                   "(the agent role does) and restart the Agent")
 
 
-def resolve(name, port):
-    """(addresses, error kind): kind is None, 'no_record' (the name exists without an address) or 'no_name'."""
-    try:
-        infos = socket.getaddrinfo(name, port, 0, socket.SOCK_STREAM)
-    except socket.gaierror as error:
-        no_data = getattr(socket, "EAI_NODATA", None)
-        return [], ("no_record" if no_data is not None and error.errno == no_data else "no_name")
-    return sorted(set(info[4][0] for info in infos)), None
-
-
 def in_networks(address, networks):
     ip = ipaddress.ip_address(address)
     return any(ip.version == net.version and ip in net for net in networks)
@@ -268,24 +248,6 @@ def connect(address, port, timeout):
     return "ok"
 
 
-def read_agent_config(path):
-    """The parts of datadog.yaml that decide the network path; never quotes the file's text."""
-    if not path or not os.path.exists(path):
-        return {}
-    if not HAS_YAML:
-        raise ValueError("PyYAML is needed on this host to read %s (install python3-yaml)" % path)
-    try:
-        with open(path, "rb") as handle:
-            data = yaml.safe_load(handle)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = " (line %d)" % (mark.line + 1) if mark is not None else ""
-        raise ValueError("%s is not valid YAML%s: the Agent cannot start with it" % (path, where))
-    except (IOError, OSError) as error:
-        raise ValueError("cannot read %s: %s" % (path, error.strerror or error))
-    return data if isinstance(data, dict) else {}
-
-
 def proxy_for(config, name):
     """The HTTPS proxy the Agent uses for name ('' when none): datadog.yaml proxy, or DD_PROXY_HTTPS."""
     proxy = config.get("proxy") if isinstance(config.get("proxy"), dict) else {}
@@ -303,17 +265,6 @@ def proxy_for(config, name):
 def logs_over_https(config):
     logs = config.get("logs_config") if isinstance(config.get("logs_config"), dict) else {}
     return any(str(logs.get(key)).lower() == "true" for key in ("force_use_http", "use_http"))
-
-
-def agent_version_on_host(module):
-    for command in VERSION_COMMANDS:
-        if module.get_bin_path(command[0]) or os.path.exists(command[0]):
-            rc, out, _err = module.run_command(command)
-            if rc == 0:
-                found = catalog.AGENT_VERSION_IN_TEXT.search(out or "")
-                if found:
-                    return ".".join(found.groups())
-    return ""
 
 
 def host_of(url):
@@ -373,24 +324,14 @@ def check(target, networks, expected_text, port, timeout, dns_mode, config):
 
 
 def targets_for(params, version, config):
-    """The names to check: each service's private DNS name, the versioned metrics host, logs over TCP."""
+    """The names to check: the Agent's intake names (versioned metrics host included), logs over TCP."""
     if params["names"]:
         return [{"name": n, "service": None, "zone": n} for n in params["names"]]
-    entries = catalog.service_entries(params["site"], params["services"])
-    targets = [{"name": e["private_dns_name"], "service": e["key"], "zone": e["private_dns_name"]} for e in entries]
-    metrics = [t for t in targets if t["service"] == catalog.VERSIONED_METRICS_CNAME_KEY]
-    if metrics and version:
-        targets.append({"name": catalog.agent_metrics_host(params["site"], version), "service": metrics[0]["service"],
-                        "zone": metrics[0]["zone"]})
-    if config and config.get("logs_enabled") and not logs_over_https(config):
+    targets = agent_host.agent_names(params["site"], params["services"], version)
+    if config.get("logs_enabled") and not logs_over_https(config):
         host, port = catalog.logs_tcp_destination(params["site"])
         targets.append({"name": host, "service": None, "zone": host, "port": port, "transport": "tcp"})
-    seen, unique = set(), []
-    for target in targets:
-        if target["name"] not in seen:
-            seen.add(target["name"])
-            unique.append(target)
-    return unique
+    return targets
 
 
 def main():
@@ -417,10 +358,10 @@ def main():
     expected_text = ", ".join(params["expected_cidrs"]) or "the private address ranges"
     config_path = params["config_path"]
     if config_path is None:
-        config_path = next((p for p in DEFAULT_CONFIG_PATHS if os.path.exists(p)), "")
+        config_path = agent_host.default_config_path()
     try:
-        config = read_agent_config(config_path)
-        version = params["agent_version"] or agent_version_on_host(module)
+        config = agent_host.read_agent_config(config_path)
+        version = params["agent_version"] or agent_host.agent_version_on_host(module)
         targets = targets_for(params, version, config)
     except (catalog.CatalogError, ValueError) as error:
         module.fail_json(msg=str(error))
