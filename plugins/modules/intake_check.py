@@ -33,9 +33,11 @@ author:
   - datadog_privatelink.aws maintainers (@datadog-privatelink)
 options:
   site:
-    description: The Datadog site, as catalog key (V(us1), V(ap1), V(ap2), V(uk1)) or C(dd_site) name.
+    description:
+      - The Datadog site, as catalog key (V(us1), V(ap1), V(ap2), V(uk1)) or C(dd_site) name.
+      - Empty reads C(site) from O(config_path) (V(datadoghq.com) when it has none, as the Agent does).
     type: str
-    required: true
+    default: ""
   services:
     description: Service keys whose host names are checked; default all.
     type: list
@@ -337,7 +339,7 @@ def targets_for(params, version, config):
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            site=dict(type="str", required=True),
+            site=dict(type="str", default=""),
             services=dict(type="list", elements="str", default=[]),
             names=dict(type="list", elements="str", default=[]),
             expected_cidrs=dict(type="list", elements="str", default=[]),
@@ -361,6 +363,7 @@ def main():
         config_path = agent_host.default_config_path()
     try:
         config = agent_host.read_agent_config(config_path)
+        params["site"] = params["site"] or config.get("site") or "datadoghq.com"
         version = params["agent_version"] or agent_host.agent_version_on_host(module)
         targets = targets_for(params, version, config)
     except (catalog.CatalogError, ValueError) as error:
