@@ -23,7 +23,9 @@ description:
   - A restart is due when the names now resolve to other addresses than those recorded for the running
     Agent. With no record for the running process (first run, or the Agent was restarted by someone
     else), a restart is due when the Agent holds a connection on an intake port (443, 10516) to a public
-    address while every intake name now resolves to a private one - the Agent is still on the public path.
+    address that none of its intake names resolves to any more - the Agent is still on the old path. On
+    a host whose Agent integrations also hold connections to public addresses on these ports, this
+    costs one restart the first time, never again (the record then decides).
   - With O(record=true) (after any restart), it records the current addresses for the running Agent and
     reports no change; in check mode it records nothing.
   - Linux only (it reads C(/proc)).
@@ -134,7 +136,7 @@ agent_pids:
   type: list
   elements: int
 public_connections:
-  description: Connections of the Agent on an intake port to public addresses (C(address:port)).
+  description: Connections of the Agent on an intake port to public addresses that no intake name resolves to now (C(address:port)).
   returned: always
   type: list
   elements: str
@@ -257,12 +259,12 @@ def decide(now, recorded, identity, live):
         if changes:
             return True, "; ".join(changes) + " since the Agent started", []
         return False, "the intake names resolve as when the running Agent was recorded", []
-    public = ["%s:%d" % c for c in live if not is_private(c[0])]
-    all_private = all(now.values()) and all(is_private(a) for addresses in now.values() for a in addresses)
-    if public and all_private:
-        return True, ("the Agent still holds connections to public addresses (%s) although every intake name now "
-                      "resolves to a private address" % ", ".join(public)), public
-    return False, "the running Agent holds no connection that the current addresses would change", public
+    current = set(a for addresses in now.values() for a in addresses)
+    stale = ["%s:%d" % c for c in live if not is_private(c[0]) and c[0] not in current]
+    if stale:
+        return True, ("the Agent still holds connections to public addresses (%s) that none of its intake names "
+                      "resolves to any more" % ", ".join(stale)), stale
+    return False, "the running Agent holds no connection that the current addresses would change", stale
 
 
 def main():

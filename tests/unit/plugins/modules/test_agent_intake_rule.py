@@ -21,11 +21,12 @@ def test_unknown_agent_on_the_public_path_restarts_when_the_private_path_exists(
     assert due and public == ["198.51.100.10:443"] and "public addresses (198.51.100.10:443)" in reason
 
 
-def test_unknown_agent_is_left_alone_while_names_are_still_public_or_unresolved():
+def test_unknown_agent_is_left_alone_while_its_public_addresses_are_still_the_names_addresses():
     public_now = dict(PRIVATE, **{"api.datadoghq.com": ["198.51.100.10"]})
     assert decide(public_now, None, "b:2:9", [("198.51.100.10", 443)])[0] is False
+    # a name still unresolved does not hide another name's move
     unresolved = dict(PRIVATE, **{"api.datadoghq.com": []})
-    assert decide(unresolved, None, "b:2:9", [("198.51.100.10", 443)])[0] is False
+    assert decide(unresolved, None, "b:2:9", [("198.51.100.10", 443)])[0] is True
 
 
 def test_no_agent_no_restart_and_a_restarted_agent_is_judged_by_its_connections():
