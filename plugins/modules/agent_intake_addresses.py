@@ -89,7 +89,7 @@ attributes:
     support: full
     platforms: posix
 notes:
-  - C(changed) means "the Agent must restart to take the addresses its names have now": notify the
+  - C(changed) means that the Agent must restart to take the addresses its names have now, so notify the
     restart handler from this task, as from a configuration change.
 seealso:
   - module: datadog_privatelink.aws.intake_check
@@ -151,8 +151,8 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils import agent_host, catalog
 
-PRIVATE_NETWORKS = [ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",
-                                                        "100.64.0.0/10", "fc00::/7", "127.0.0.0/8", "::1/128")]
+PRIVATE_RANGES = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "fc00::/7", "127.0.0.0/8", "::1/128")
+PRIVATE_NETWORKS = [ipaddress.ip_network(n) for n in PRIVATE_RANGES]
 _TCP_LIVE_STATES = ("01", "02")  # ESTABLISHED, SYN_SENT
 
 

@@ -24,7 +24,7 @@ description:
     An address inside the endpoint VPC that does not answer means peering or routing is wrong, or TCP 443
     is not allowed from this host to that CIDR (security groups, network ACLs).
   - When C(datadog.yaml) sets an HTTPS proxy (or C(DD_PROXY_HTTPS) is set) and the name is not in
-    C(no_proxy), the Agent does not use this host's DNS and routes for it: the name gets the verdict
+    C(no_proxy), the Agent does not use this host's DNS and routes for it, so the name gets the verdict
     V(proxy), never a success, with whether the proxy answers from here.
   - When logs are enabled but not forced over HTTPS, the logs-over-TCP destination
     (C(agent-intake.logs.<site>:10516)), which PrivateLink does not carry, is reported too.
@@ -289,9 +289,8 @@ def check(target, networks, expected_text, port, timeout, dns_mode, config):
         proxy_host, proxy_port = host_of(proxy)
         addresses, _kind = resolve(proxy_host, proxy_port)
         state = connect(addresses[0], proxy_port, timeout) if addresses else "unresolved"
-        facts.update(proxy="%s:%d" % (proxy_host, proxy_port),
-                     proxy_state="answers" if state == "ok" else ("does not resolve" if state == "unresolved"
-                                                                   else "does not answer (%s)" % state))
+        proxy_state = {"ok": "answers", "unresolved": "does not resolve"}.get(state, "does not answer (%s)" % state)
+        facts.update(proxy="%s:%d" % (proxy_host, proxy_port), proxy_state=proxy_state)
         entry.update(verdict="proxy", proxy=facts["proxy"], problem=CAUSE_PROXY % facts)
         return entry
     entry["addresses"], kind = resolve(name, entry["port"])

@@ -40,8 +40,9 @@ import yaml
 
 STATE = "/var/lib/datadog-standin"
 # Where a stand-in may ever connect: private ranges and the documentation ranges the twin uses.
-ALLOWED = [ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10",
-                                                 "127.0.0.0/8", "198.51.100.0/24", "203.0.113.0/24")]
+ALLOWED_RANGES = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "127.0.0.0/8",
+                  "198.51.100.0/24", "203.0.113.0/24")
+ALLOWED = [ipaddress.ip_network(n) for n in ALLOWED_RANGES]
 VERSION_FILE = "/etc/datadog-agent/standin-version"
 
 
@@ -129,8 +130,8 @@ class Sender:
                 self.connection.set_tunnel(self.name, self.port)
             else:
                 self.connection = _PinnedHTTPS(self.name, self.address, self.port, self.context)
-        self.connection.request("POST", self.path, body=b"{}", headers={"Content-Type": "application/json",
-                                                                       "Host": self.name})
+        headers = {"Content-Type": "application/json", "Host": self.name}
+        self.connection.request("POST", self.path, body=b"{}", headers=headers)
         response = self.connection.getresponse()
         response.read()
         return response.status
@@ -170,7 +171,7 @@ def send_like_the_agent(data, state):
 
     senders = [Sender(n, p, t, path, context, proxy, log) for n, p, t, path in destinations(data, version())]
     interval, rounds = float(arg("--interval", "1")), int(arg("--rounds", "600"))
-    for _ in range(rounds):
+    for _round in range(rounds):
         for sender in senders:
             sender.send()
         time.sleep(interval)

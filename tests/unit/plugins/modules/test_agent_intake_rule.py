@@ -11,7 +11,7 @@ def test_same_agent_same_addresses_no_restart():
 
 def test_same_agent_moved_names_restart_and_say_which():
     before = dict(PRIVATE, **{"api.datadoghq.com": ["198.51.100.10"]})
-    due, reason, _ = decide(PRIVATE, {"agent": "b:1:7", "addresses": before}, "b:1:7", [])
+    due, reason, _public = decide(PRIVATE, {"agent": "b:1:7", "addresses": before}, "b:1:7", [])
     assert due and reason.startswith("api.datadoghq.com moved from 198.51.100.10 to 10.40.1.17")
     assert "trace.agent" not in reason
 
