@@ -8,6 +8,7 @@ Control API (JSON):
   GET|POST /_sandbox/endpoint-outcome list / set {"service_name", "state": failed|rejected|available, ["message", "code"]}
   GET|POST /_sandbox/config           read / set {"pending_seconds": N}
   GET  /_sandbox/generation           {"generation": N}, bumped after every mutating AWS call
+  GET  /_sandbox/regions              {"regions": {account: [EC2 regions some call has touched]}}
   POST /_sandbox/reset and /moto-api/reset: moto reset + sandbox state reset
 """
 
@@ -38,6 +39,13 @@ def account_of(environ, access_key):
     if not re.fullmatch(r"[A-Z0-9]{20}", access_key or ""):
         access_key = "AKIAEXAMPLE"  # what moto falls back to for keys it cannot parse
     return get_account_id_from(access_key)
+
+
+def used_regions():
+    """{account: regions} whose EC2 backend exists, without creating any (a new one costs moto ~0.4 s)."""
+    from moto.ec2 import ec2_backends
+
+    return {account: sorted(dict.keys(backends)) for account, backends in dict.items(ec2_backends)}
 
 
 def reset_moto():
@@ -109,6 +117,8 @@ class SandboxMiddleware:
             return self._json(start_response, {"status": "ok", "pending_seconds": STATE.pending_seconds})
         if path == "/_sandbox/generation":
             return self._json(start_response, {"generation": STATE.generation})
+        if path == "/_sandbox/regions":
+            return self._json(start_response, {"regions": used_regions()})
         if path == "/_sandbox/calls" and method == "GET":
             return self._json(start_response, STATE.calls_snapshot())
         if path == "/_sandbox/calls/reset" and method == "POST":
