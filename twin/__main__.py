@@ -34,6 +34,8 @@ def main(argv=None):
     verbs.add_parser("status", help="per VPC: namespace, Agent host, resolver, endpoints")
     sync = verbs.add_parser("sync", help="wait until the twin applied the sandbox's current state")
     sync.add_argument("--timeout", type=float, default=10.0)
+    prove = verbs.add_parser("prove", help="in every VPC, the real clients send a log and a metric: a table of where they landed")
+    prove.add_argument("--site", default="datadoghq.com")
     daemon = verbs.add_parser("daemon", help=argparse.SUPPRESS)
     daemon.add_argument("--lifetime", type=float, default=None)
     args = parser.parse_args(argv)
@@ -57,6 +59,10 @@ def main(argv=None):
             print(api.status(args.state_dir))
         elif args.verb == "sync":
             print("generation %s applied" % api.wait_synced(args.timeout, args.state_dir))
+        elif args.verb == "prove":
+            table, ok = api.prove(args.site, state_dir=args.state_dir)
+            print(table)
+            return 0 if ok else 1
         elif args.verb == "daemon":
             from twin import daemon
 

@@ -64,6 +64,46 @@ def send_clients(vpc_id, site, only=None, timeout=5.0, state_dir=None):
         raise AssertionError("twin.clients printed no result:\n%s\n%s" % (process.stdout, process.stderr))
 
 
+def prove(site, clients=("log", "metric"), state_dir=None):
+    """Run the real clients in every VPC of the twin; (text table, True when all landed privately)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    conf = config(state_dir)
+    if conf is None or not daemon_alive(conf):
+        raise TwinError("the twin is not up: ./dev twin up")
+    paths_of = {"log": "/api/v2/logs", "metric": "/api/v2/series", "event": "/api/v1/events"}
+    vpcs = sorted(conf["layout"].items(), key=lambda item: item[1]["index"])
+    started = time.time()
+
+    def one(vpc_id):
+        return send_clients(vpc_id, site, only=clients, state_dir=state_dir)
+
+    with ThreadPoolExecutor(3) as pool:
+        results = dict(zip([v for v, _ in vpcs], pool.map(one, [v for v, _ in vpcs])))
+    records = requests(since=started, state_dir=state_dir)
+    header = ["VPC", "region", "Agent host"] + ["%s -> intake" % c for c in clients] + ["public"]
+    rows, ok = [], True
+    for vpc_id, facts in vpcs:
+        mine = [r for r in records if r["source"] == facts["agent"]]
+        row = [facts.get("name") or vpc_id, facts["region"], facts["agent"]]
+        for client in clients:
+            hits = [r for r in mine if r["path"] == paths_of[client]]
+            if not results[vpc_id].get(client, {}).get("ok") or not hits:
+                row.append("FAILED (%s)" % (results[vpc_id].get(client, {}).get("error") or "not recorded")[:40])
+                ok = False
+            else:
+                hit = hits[-1]
+                row.append("%s %s %s" % (hit["side"], hit["address"], hit.get("endpoint_id") or ""))
+                ok = ok and hit["side"] == "private"
+        public = len([r for r in mine if r["side"] == "public"])
+        ok = ok and public == 0
+        row.append(str(public))
+        rows.append(row)
+    widths = [max(len(str(r[i])) for r in [header] + rows) for i in range(len(header))]
+    lines = ["  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip() for row in [header] + rows]
+    return "\n".join(lines), ok
+
+
 def requests(since=None, state_dir=None):
     """Every request the intakes recorded (parsed requests.jsonl), those after `since` (epoch s) if given."""
     path = paths.requests_path(state_dir)
