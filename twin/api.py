@@ -197,8 +197,9 @@ def up(endpoint_url=None, account_keys=(), vpcs=(), agent_groups=None, state_dir
         raise TwinError("the sandbox holds no Datadog endpoint, no private zone for a Datadog host and no --vpc: "
                         "run a scenario playbook first (./dev demo does).")
     agent_groups = dict(agent_groups or {})
-    snap = reader.snapshot(regions, vpc_ids, agent_groups)
+    snap = reader.snapshot(regions, vpc_ids, agent_groups, check_groups=True)
     lay = model.layout(snap, vpc_ids, agent_groups)
+    snap["generation"] = generation
     namespaces = [paths.FABRIC, paths.INTERNET] + [facts["namespace"] for facts in lay.values()]
     taken = [name for name in namespaces if net.exists(name)]
     if taken:
@@ -213,6 +214,7 @@ def up(endpoint_url=None, account_keys=(), vpcs=(), agent_groups=None, state_dir
     paths.OWNER_FILE.parent.mkdir(parents=True, exist_ok=True)
     paths.OWNER_FILE.write_text(str(state_dir) + "\n")
     paths.requests_path(state_dir).write_text("")
+    paths.model_path(state_dir).write_text(json.dumps(snap))  # the daemon starts from it if nothing changed since
     for stale in (paths.synced_path(state_dir), state_dir / "failed.json"):
         if stale.exists():
             stale.unlink()

@@ -6,6 +6,7 @@ it, so tests that assert call counts are not disturbed by a twin running beside 
 
 import ipaddress
 import json
+import threading
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
@@ -49,14 +50,18 @@ class Reader:
         self.keys = list(dict.fromkeys(account_keys))
         self.secret = secret
         self._clients = {}
+        self._enis = {}
+        self._session = boto3.session.Session()
+        self._lock = threading.Lock()
 
     def client(self, service, key, region="us-east-1"):
         ident = (service, key, region)
-        if ident not in self._clients:
-            self._clients[ident] = boto3.session.Session().client(
-                service, region_name=region, endpoint_url=self.endpoint_url, aws_access_key_id=key,
-                aws_secret_access_key=self.secret, config=_CONFIG)
-        return self._clients[ident]
+        with self._lock:  # one session loads each service model once; creating clients is not thread-safe
+            if ident not in self._clients:
+                self._clients[ident] = self._session.client(
+                    service, region_name=region, endpoint_url=self.endpoint_url, aws_access_key_id=key,
+                    aws_secret_access_key=self.secret, config=_CONFIG)
+            return self._clients[ident]
 
     def generation(self):
         with urllib.request.urlopen(self.endpoint_url + "/_sandbox/generation", timeout=5) as answer:
@@ -140,7 +145,7 @@ class Reader:
             return list(pool.map(detail, zones))
 
     # --- a full snapshot (at every generation) ----------------------------------------
-    def snapshot(self, regions, vpc_ids, agent_groups=None):
+    def snapshot(self, regions, vpc_ids, agent_groups=None, check_groups=False):
         """Everything the twin computes DNS and reachability from, for these VPCs."""
         vpc_ids = set(vpc_ids)
         pairs = [(key, region) for key in self.keys for region in regions]
@@ -158,7 +163,6 @@ class Reader:
                 "subnets": ec2.describe_subnets(Filters=vpc_filter)["Subnets"],
                 "tables": ec2.describe_route_tables(Filters=vpc_filter)["RouteTables"],
                 "endpoints": ec2.describe_vpc_endpoints(Filters=vpc_filter)["VpcEndpoints"],
-                "enis": ec2.describe_network_interfaces(Filters=vpc_filter)["NetworkInterfaces"],
                 "groups": ec2.describe_security_groups(Filters=vpc_filter)["SecurityGroups"],
                 "peerings": ec2.describe_vpc_peering_connections()["VpcPeeringConnections"],
             }
@@ -191,11 +195,6 @@ class Reader:
                                 "gateway": r.get("GatewayId"), "state": r.get("State", "active")}
                                for r in table.get("Routes", []) if r.get("DestinationCidrBlock")],
                 }
-            for eni in found["enis"]:
-                snap["enis"][eni["NetworkInterfaceId"]] = {
-                    "vpc_id": eni["VpcId"], "subnet_id": eni["SubnetId"], "address": eni["PrivateIpAddress"],
-                    "groups": [g["GroupId"] for g in eni.get("Groups", [])],
-                }
             for group in found["groups"]:
                 snap["groups"][group["GroupId"]] = {
                     "vpc_id": group["VpcId"], "name": group.get("GroupName"),
@@ -203,9 +202,13 @@ class Reader:
                     "ingress": [_rule(p) for p in group.get("IpPermissions", [])],
                     "egress": [_rule(p) for p in group.get("IpPermissionsEgress", [])],
                 }
+            self._read_enis(key, region, [i for e in found["endpoints"] for i in e.get("NetworkInterfaceIds", [])])
             for endpoint in found["endpoints"]:
                 if endpoint.get("VpcEndpointType") != "Interface":
                     continue
+                for eni_id in endpoint.get("NetworkInterfaceIds", []):
+                    if eni_id in self._enis:  # an endpoint's interfaces are in the endpoint's groups
+                        snap["enis"][eni_id] = dict(self._enis[eni_id], groups=[g["GroupId"] for g in endpoint.get("Groups", [])])
                 snap["endpoints"][endpoint["VpcEndpointId"]] = {
                     "id": endpoint["VpcEndpointId"], "vpc_id": endpoint["VpcId"], "region": region,
                     "service_name": endpoint["ServiceName"], "state": endpoint["State"].lower(),
@@ -235,25 +238,36 @@ class Reader:
             else:
                 snap["public_zones"].append({"id": zone["id"], "name": zone["name"], "records": zone["records"]})
         for vpc_id, group_id in (agent_groups or {}).items():
-            if group_id not in snap["groups"]:
+            if check_groups and snap["groups"].get(group_id, {}).get("vpc_id") != vpc_id:
                 raise TwinError("--agent-security-group %s=%s: no such security group in that VPC." % (vpc_id, group_id))
         return snap
+
+    def _read_enis(self, key, region, eni_ids):
+        """Cache each ENI's subnet and address (they never change for an ENI id): read only new ones."""
+        missing = sorted(i for i in set(eni_ids) if i not in self._enis)
+        if not missing:
+            return
+        ec2 = self.client("ec2", key, region)
+        for eni in ec2.describe_network_interfaces(NetworkInterfaceIds=missing)["NetworkInterfaces"]:
+            self._enis[eni["NetworkInterfaceId"]] = {"vpc_id": eni["VpcId"], "subnet_id": eni["SubnetId"],
+                                                     "address": eni["PrivateIpAddress"]}
 
     def _private_dns_names(self, key, region, wanted):
         """{service name: private DNS name} from DescribeVpcEndpointServices, across regions."""
         ec2 = self.client("ec2", key, region)
-        names = {}
         foreign = sorted({r for r in wanted.values() if r != region})
         kwargs = {"ServiceRegions": foreign + [region]} if foreign else {}
-        for name in sorted(wanted):
-            try:
-                details = ec2.describe_vpc_endpoint_services(ServiceNames=[name], **kwargs)["ServiceDetails"]
-            except Exception:  # noqa: BLE001 - a service that no longer exists has no private name
-                continue
-            for detail in details:
-                if detail["ServiceName"] == name and detail.get("PrivateDnsName"):
-                    names[name] = detail["PrivateDnsName"].lower().rstrip(".")
-        return names
+        try:
+            details = ec2.describe_vpc_endpoint_services(ServiceNames=sorted(wanted), **kwargs)["ServiceDetails"]
+        except Exception:  # noqa: BLE001 - one unknown name fails the call: ask one by one
+            details = []
+            for name in sorted(wanted):
+                try:
+                    details += ec2.describe_vpc_endpoint_services(ServiceNames=[name], **kwargs)["ServiceDetails"]
+                except Exception:  # noqa: BLE001 - a service that no longer exists has no private name
+                    continue
+        return {d["ServiceName"]: d["PrivateDnsName"].lower().rstrip(".") for d in details
+                if d["ServiceName"] in wanted and d.get("PrivateDnsName")}
 
 
 class TwinError(RuntimeError):

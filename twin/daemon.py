@@ -49,9 +49,20 @@ class Twin:
     def current(self):
         return self.snapshot
 
-    def refresh(self):
+    def refresh(self, reuse=False):
         generation = self.reader.generation()  # read before the state: a change during the read shows next time
-        snap = self.reader.snapshot(self.config["regions"], list(self.layout), self.config.get("agent_groups"))
+        snap = None
+        if reuse:  # `twin up` read the state just before starting us: use it while nothing changed
+            try:
+                with open(paths.model_path(self.state_dir)) as handle:
+                    snap = json.load(handle)
+            except (OSError, ValueError):
+                snap = None
+            if snap is not None and snap.get("generation") != generation:
+                snap = None
+        if snap is None:
+            snap = self.reader.snapshot(self.config["regions"], list(self.layout), self.config.get("agent_groups"))
+            snap["generation"] = generation
         scripts = model.firewall(snap, self.layout)
         for namespace, script in scripts.items():
             if self.applied.get(namespace) != script:
@@ -93,7 +104,7 @@ class Twin:
 
     def run(self, lifetime):
         deadline = time.monotonic() + lifetime
-        self.refresh()
+        self.refresh(reuse=True)
         self.open_listeners()
         last_ok = time.monotonic()
         last_refresh = time.monotonic()
@@ -104,16 +115,20 @@ class Twin:
                 break
             try:
                 generation = self.reader.generation()
-                pending = any(e["state"] == "pending" for e in self.snapshot["endpoints"].values())
-                if generation != self.generation or (pending and now - last_refresh > PENDING_REFRESH_SECONDS):
-                    self.refresh()
-                    last_refresh = now
                 last_ok = now
-            except Exception as exc:  # noqa: BLE001 - the sandbox may be restarting; give up only after a while
-                log.warning("refresh failed: %s", exc)
+            except OSError as exc:  # the sandbox may be restarting: give up only after a while
                 if now - last_ok > SANDBOX_GONE_SECONDS:
                     reason = "the sandbox stopped answering (%s)" % exc
                     break
+                continue
+            pending = any(e["state"] == "pending" for e in self.snapshot["endpoints"].values())
+            if generation != self.generation or (pending and now - last_refresh > PENDING_REFRESH_SECONDS):
+                try:
+                    self.refresh()
+                except Exception as exc:  # noqa: BLE001 - keep serving the last state; retried a little later
+                    log.warning("refresh failed: %s", exc)
+                    self.stopping.wait(2)
+                last_refresh = now
         else:
             reason = "stopped"
         log.info("exiting: %s", reason)

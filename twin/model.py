@@ -46,8 +46,7 @@ def layout(snap, vpc_ids, agent_groups=None):
                 agent = str(host)
                 break
         resolver = str(ipaddress.ip_network(vpc["cidr"]).network_address + 2)
-        group = (agent_groups or {}).get(vpc["id"]) or next(
-            (g for g, facts in sorted(snap["groups"].items()) if facts["vpc_id"] == vpc["id"] and facts["agent_host"]), None)
+        group = (agent_groups or {}).get(vpc["id"])
         out[vpc["id"]] = {
             "namespace": paths.namespace(vpc["id"]), "cidr": vpc["cidr"], "region": vpc["region"],
             "account": vpc["account"], "name": vpc["name"], "resolver": resolver, "agent": agent,
@@ -202,15 +201,24 @@ def _subnet_of(snap, vpc_id, address):
     return None
 
 
+def agent_group(snap, vpc_id, facts):
+    """The Agent host's security group: given at `twin up`, else one tagged twin-agent-host=true now."""
+    if facts.get("agent_group"):
+        return facts["agent_group"]
+    return next((g for g, group in sorted(snap["groups"].items()) if group["vpc_id"] == vpc_id and group["agent_host"]),
+                None)
+
+
 def _group_members(snap, lay):
     """{security group id: addresses} of ENIs (and Agent hosts given a group)."""
     members = {}
     for eni in snap["enis"].values():
         for group in eni["groups"]:
             members.setdefault(group, set()).add(eni["address"])
-    for facts in lay.values():
-        if facts["agent_group"]:
-            members.setdefault(facts["agent_group"], set()).add(facts["agent"])
+    for vpc_id, facts in lay.items():
+        group = agent_group(snap, vpc_id, facts)
+        if group:
+            members.setdefault(group, set()).add(facts["agent"])
     return members
 
 
@@ -281,7 +289,7 @@ def firewall(snap, lay):
             lines.append("    ip daddr %s drop comment \"%s\"" % (address, endpoint_id if endpoint else "no live endpoint"))
         lines += ["  }", "  chain output {", "    type filter hook output priority 0; policy accept;",
                   "    ct state established,related accept"]
-        group = facts["agent_group"]
+        group = agent_group(snap, vpc_id, facts)
         if group:
             agent = facts["agent"]
             # AWS's resolver at base+2 is reached whatever the security groups say.

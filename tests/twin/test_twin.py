@@ -152,3 +152,27 @@ def test_revoking_the_endpoint_groups_https_rule_times_out(twin_scenario):
         twin_scenario.sync()
     outcome, records = _event(twin_scenario, vpc_id)
     assert outcome["ok"] and [r["side"] for r in records] == ["private"]
+
+
+def test_a_tagged_agent_group_applies_its_egress_rules_to_the_agent_host(twin_scenario):
+    vpc_id = twin_scenario.same_region_vpc
+    ec2 = twin_scenario.ec2()
+    group_id = ec2.create_security_group(GroupName="twin-agent-hosts", Description="Agent hosts", VpcId=vpc_id,
+                                         TagSpecifications=[{"ResourceType": "security-group", "Tags": [
+                                             {"Key": "datadog-privatelink:twin-agent-host", "Value": "true"}]}])["GroupId"]
+    everything = [{"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]
+    try:
+        ec2.revoke_security_group_egress(GroupId=group_id, IpPermissions=everything)
+        twin_scenario.sync()
+        outcome, records = _event(twin_scenario, vpc_id)  # the VPC's resolver still answers: AWS exempts it
+        assert not outcome["ok"] and outcome["timed_out"], outcome
+        assert records == []
+        ec2.authorize_security_group_egress(GroupId=group_id, IpPermissions=[{
+            "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443,
+            "IpRanges": [{"CidrIp": twin_scenario.layout[vpc_id]["cidr"]}]}])
+        twin_scenario.sync()
+        outcome, records = _event(twin_scenario, vpc_id)
+        assert outcome["ok"] and [r["side"] for r in records] == ["private"], (outcome, records)
+    finally:
+        ec2.delete_security_group(GroupId=group_id)
+        twin_scenario.sync()
