@@ -43,11 +43,17 @@ class SandboxState:
             self.outcomes = {}
             # zone id (no /hostedzone/ prefix) -> list of {"VPCRegion", "VPCId"}
             self.authorizations = {}
+            # Bumped by every mutating AWS call; never goes back, so a watcher sees a reset too.
+            self.generation = getattr(self, "generation", 0) + 1
 
     # --- call counting -------------------------------------------------------
     def count(self, service, operation):
         with self.lock:
             self.calls["%s:%s" % (service, operation)] += 1
+
+    def bump_generation(self):
+        with self.lock:
+            self.generation += 1
 
     def calls_snapshot(self):
         with self.lock:
@@ -114,6 +120,16 @@ STATE = SandboxState()
 
 
 # --- which AWS operation is this request? ---------------------------------------
+
+# Operations that only read; every other one bumps the state generation.
+READ_PREFIXES = ("Describe", "List", "Get")
+# User-agent mark of the network twin's own reads: not counted, never faulted.
+UNCOUNTED_USER_AGENT = "ddpl-twin"
+
+
+def is_mutating(operation):
+    return not operation.startswith(READ_PREFIXES)
+
 
 _SESSION = botocore.session.get_session()
 _MODEL_LOCK = threading.Lock()

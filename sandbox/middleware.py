@@ -7,6 +7,8 @@ Control API (JSON):
   GET|POST|DELETE /_sandbox/faults    list / add {"operation", "error", "count", ["service", "message", "status"]} / clear
   GET|POST /_sandbox/endpoint-outcome list / set {"service_name", "state": failed|rejected|available, ["message", "code"]}
   GET|POST /_sandbox/config           read / set {"pending_seconds": N}
+  GET  /_sandbox/generation           {"generation": N}, bumped after every mutating AWS call
+  GET  /_sandbox/regions              {"regions": {account: [EC2 regions some call has touched]}}
   POST /_sandbox/reset and /moto-api/reset: moto reset + sandbox state reset
 """
 
@@ -16,7 +18,7 @@ import os
 import re
 
 from sandbox import route53_auth
-from sandbox.control import STATE, credential_scope, error_response, operation_name
+from sandbox.control import STATE, UNCOUNTED_USER_AGENT, credential_scope, error_response, is_mutating, operation_name
 
 _STATUS_TEXT = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found",
                 500: "Internal Server Error", 503: "Service Unavailable"}
@@ -37,6 +39,13 @@ def account_of(environ, access_key):
     if not re.fullmatch(r"[A-Z0-9]{20}", access_key or ""):
         access_key = "AKIAEXAMPLE"  # what moto falls back to for keys it cannot parse
     return get_account_id_from(access_key)
+
+
+def used_regions():
+    """{account: regions} whose EC2 backend exists, without creating any (a new one costs moto ~0.4 s)."""
+    from moto.ec2 import ec2_backends
+
+    return {account: sorted(dict.keys(backends)) for account, backends in dict.items(ec2_backends)}
 
 
 def reset_moto():
@@ -62,18 +71,23 @@ class SandboxMiddleware:
         environ["wsgi.input"] = io.BytesIO(body)
 
         service, operation = operation_name(environ, body)
-        STATE.count(service, operation)
-        fault = STATE.take_fault(service, operation)
-        if fault:
-            return self._send(start_response, *error_response(service, fault["error"], fault["message"], fault["status"]))
+        if UNCOUNTED_USER_AGENT not in environ.get("HTTP_USER_AGENT", ""):  # the twin's reads leave no trace
+            STATE.count(service, operation)
+            fault = STATE.take_fault(service, operation)
+            if fault:
+                return self._send(start_response, *error_response(service, fault["error"], fault["message"], fault["status"]))
 
-        if service == "route53":
-            access_key, _region, _service = credential_scope(environ)
-            answer = route53_auth.handle(environ["REQUEST_METHOD"], path, body, account_of(environ, access_key),
-                                         environ.get("QUERY_STRING", ""))
-            if answer is not None:
-                return self._send(start_response, *answer)
-        return self.moto_app(environ, start_response)
+        try:
+            if service == "route53":
+                access_key, _region, _service = credential_scope(environ)
+                answer = route53_auth.handle(environ["REQUEST_METHOD"], path, body, account_of(environ, access_key),
+                                             environ.get("QUERY_STRING", ""))
+                if answer is not None:
+                    return self._send(start_response, *answer)
+            return self.moto_app(environ, start_response)
+        finally:
+            if is_mutating(operation):  # after the change is made, so a reader of the new number sees it
+                STATE.bump_generation()
 
     @staticmethod
     def _send(start_response, status, headers, body):
@@ -101,6 +115,10 @@ class SandboxMiddleware:
     def _route(self, start_response, method, path, data):
         if path == "/_sandbox/health":
             return self._json(start_response, {"status": "ok", "pending_seconds": STATE.pending_seconds})
+        if path == "/_sandbox/generation":
+            return self._json(start_response, {"generation": STATE.generation})
+        if path == "/_sandbox/regions":
+            return self._json(start_response, {"regions": used_regions()})
         if path == "/_sandbox/calls" and method == "GET":
             return self._json(start_response, STATE.calls_snapshot())
         if path == "/_sandbox/calls/reset" and method == "POST":

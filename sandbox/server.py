@@ -84,6 +84,9 @@ class _Client:
     def calls(self):
         return self._call("GET", "/_sandbox/calls")
 
+    def generation(self):
+        return self._call("GET", "/_sandbox/generation")["generation"]
+
     def reset_calls(self):
         return self._call("POST", "/_sandbox/calls/reset")
 

@@ -261,3 +261,23 @@ def logs_tcp_destination(site):
 def intake_hosts(site, services=None):
     """The host names Agents resolve for a site, per service key."""
     return dict((entry["key"], entry["private_dns_name"]) for entry in service_entries(site, services))
+
+
+# The Agent sends metrics to a host named after its version, which Datadog's public DNS
+# points at the metrics intake (https://docs.datadoghq.com/agent/configuration/network/).
+_AGENT_VERSION = re.compile(r"^(\d+)\.(\d+)\.(\d+)")
+
+
+def agent_metrics_host(site, version):
+    """The metrics host an Agent of this version uses, e.g. 7-52-1-app.agent.datadoghq.com."""
+    match = _AGENT_VERSION.match(str(version or "").strip())
+    if not match:
+        raise CatalogError("Agent version %r is not MAJOR.MINOR.PATCH (for example 7.52.1)." % (version,))
+    return "%s-%s-%s-app.agent.%s" % (match.group(1), match.group(2), match.group(3), site_facts(site)["dd_site"])
+
+
+def public_dns(site):
+    """Public DNS facts of a site: CNAMEs Datadog publishes, [{"pattern": regex, "target": name}]."""
+    facts = site_facts(site)
+    metrics = intake_hosts(facts["key"], ["metrics"])["metrics"]
+    return [{"pattern": r"^\d+-\d+-\d+-app\.agent\.%s$" % re.escape(facts["dd_site"]), "target": metrics}]

@@ -6,7 +6,9 @@ import signal
 import time
 import urllib.request
 
+import boto3
 import pytest
+from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from sandbox.datadog import catalog
@@ -319,6 +321,26 @@ def test_calls_are_counted_per_operation(sandbox, aws):
     assert calls["total"] == 11
     sandbox.reset_calls()
     assert sandbox.calls() == {"calls": {}, "total": 0}
+
+
+def test_generation_moves_on_writes_only_and_the_twins_reads_are_not_counted(sandbox, aws):
+    ec2 = aws("ec2")
+    start = sandbox.generation()
+    ec2.describe_vpcs()
+    assert sandbox.generation() == start
+    vpc_id = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+    after_create = sandbox.generation()
+    assert after_create > start
+    assert ec2.describe_vpcs(VpcIds=[vpc_id])["Vpcs"]  # the change is visible at the new number
+    sandbox.reset_calls()
+    sandbox.add_fault("DescribeVpcs", "RequestLimitExceeded", count=1)
+    twin = boto3.client("ec2", region_name="us-east-1", endpoint_url=sandbox.url, aws_access_key_id="testing",
+                        aws_secret_access_key="testing", config=Config(user_agent_extra="ddpl-twin"))
+    assert twin.describe_vpcs(VpcIds=[vpc_id])["Vpcs"]  # neither counted nor faulted
+    assert sandbox.calls() == {"calls": {}, "total": 0}
+    assert sandbox.generation() == after_create
+    sandbox.reset()
+    assert sandbox.generation() > after_create
 
 
 # --- 6. fault injection -------------------------------------------------------------------

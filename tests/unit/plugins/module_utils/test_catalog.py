@@ -88,6 +88,19 @@ def test_intake_hosts_are_the_private_dns_names():
     }
 
 
+def test_agent_metrics_host_is_a_public_cname_to_the_metrics_private_name():
+    assert catalog.agent_metrics_host("us1", "7.52.1") == "7-52-1-app.agent.datadoghq.com"
+    assert catalog.agent_metrics_host("ap1.datadoghq.com", "7.60.0-rc.1") == "7-60-0-app.agent.ap1.datadoghq.com"
+    for key in catalog.SITES:
+        host = catalog.agent_metrics_host(key, "6.19.2")
+        (cname,) = catalog.public_dns(key)
+        assert re.match(cname["pattern"], host)
+        assert cname["target"] == catalog.intake_hosts(key, ["metrics"])["metrics"]
+        assert not re.match(cname["pattern"], cname["target"])
+    with pytest.raises(catalog.CatalogError, match="MAJOR.MINOR.PATCH"):
+        catalog.agent_metrics_host("us1", "latest")
+
+
 def test_docs_catalog_is_generated_from_the_catalog():
     """docs/catalog.md must be what docs/generate_catalog.py writes today."""
     from pathlib import Path
