@@ -246,11 +246,12 @@ def agent_metrics_host(site, version):
     return VERSIONED_METRICS_HOST % ("-".join(match.groups()), site_facts(site)["dd_site"])
 
 
-def public_cnames(site):
-    """Public CNAMEs Datadog publishes for a site: (pattern, target); "*" stands for one label."""
+def public_dns(site):
+    """Public DNS facts of a site: CNAMEs Datadog publishes, [{"pattern": regex, "target": name}]."""
     dd_site = site_facts(site)["dd_site"]
-    target = "%s.%s" % (dict((k, p) for k, _t, p in SERVICES)[VERSIONED_METRICS_CNAME_KEY], dd_site)
-    return [(VERSIONED_METRICS_HOST % ("*", dd_site), target)]
+    target = intake_hosts(site, [VERSIONED_METRICS_CNAME_KEY])[VERSIONED_METRICS_CNAME_KEY]
+    pattern = "^%s$" % re.escape(VERSIONED_METRICS_HOST % ("@", dd_site)).replace("@", r"\d+-\d+-\d+")
+    return [{"pattern": pattern, "target": target}]
 
 
 def logs_tcp_destination(site):
@@ -261,23 +262,3 @@ def logs_tcp_destination(site):
 def intake_hosts(site, services=None):
     """The host names Agents resolve for a site, per service key."""
     return dict((entry["key"], entry["private_dns_name"]) for entry in service_entries(site, services))
-
-
-# The Agent sends metrics to a host named after its version, which Datadog's public DNS
-# points at the metrics intake (https://docs.datadoghq.com/agent/configuration/network/).
-_AGENT_VERSION = re.compile(r"^(\d+)\.(\d+)\.(\d+)")
-
-
-def agent_metrics_host(site, version):
-    """The metrics host an Agent of this version uses, e.g. 7-52-1-app.agent.datadoghq.com."""
-    match = _AGENT_VERSION.match(str(version or "").strip())
-    if not match:
-        raise CatalogError("Agent version %r is not MAJOR.MINOR.PATCH (for example 7.52.1)." % (version,))
-    return "%s-%s-%s-app.agent.%s" % (match.group(1), match.group(2), match.group(3), site_facts(site)["dd_site"])
-
-
-def public_dns(site):
-    """Public DNS facts of a site: CNAMEs Datadog publishes, [{"pattern": regex, "target": name}]."""
-    facts = site_facts(site)
-    metrics = intake_hosts(facts["key"], ["metrics"])["metrics"]
-    return [{"pattern": r"^\d+-\d+-\d+-app\.agent\.%s$" % re.escape(facts["dd_site"]), "target": metrics}]
