@@ -333,9 +333,9 @@ IP_RANGES_URL = "https://ip-ranges.%s"
 IP_RANGES_SECTIONS = ("agents", "api", "apm", "logs", "process", "orchestrator", "synthetics", "webhooks")
 IP_RANGES_PREFIX_KEYS = {4: "prefixes_ipv4", 6: "prefixes_ipv6"}
 
-# Security group rules written by the egress role carry these; only they are ever revoked.
+# Security group rules written by security_group_rules carry this tag (value: the owner, such
+# as "datadog-privatelink:egress") beside OWNER_TAG_KEY; only rules with it are ever revoked.
 RULE_OWNER_TAG_KEY = "datadog-privatelink:rule-owner"
-EGRESS_RULE_OWNER = "datadog-privatelink:egress"
 
 # Why a destination does not go over PrivateLink; the first three need the internet.
 PUBLIC_REASONS = {
