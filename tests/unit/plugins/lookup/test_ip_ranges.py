@@ -8,6 +8,7 @@ from ansible.errors import AnsibleLookupError
 from ansible.plugins.loader import lookup_loader
 
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils import catalog
+from tests.https_mirror import ip_ranges_document as document
 
 def plugin():
     """The lookup as Ansible loads it (its options come from its DOCUMENTATION)."""
@@ -17,13 +18,6 @@ def plugin():
 V4, V6 = catalog.IP_RANGES_PREFIX_KEYS[4], catalog.IP_RANGES_PREFIX_KEYS[6]
 
 
-def document(version=7, **overrides):
-    """A well-formed document: every section of the catalog, documentation-range addresses."""
-    doc = {"version": version, "modified": "2026-11-25-10-00-00"}
-    for i, section in enumerate(catalog.IP_RANGES_SECTIONS):
-        doc[section] = {V4: ["192.0.2.%d/32" % (i + 1), "198.51.100.0/28"], V6: ["2001:db8:%x::/48" % (i + 1)]}
-    doc.update(overrides)
-    return doc
 
 
 @pytest.fixture
