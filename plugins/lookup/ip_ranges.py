@@ -116,7 +116,7 @@ def validate(document, sections, source):
         raise DocumentError("%s: field 'version' is missing or not an integer (got %r)." % (source, document.get("version")))
     if not isinstance(document.get("modified"), str) or not document.get("modified"):
         raise DocumentError("%s: field 'modified' is missing or not a string (got %r)." % (source, document.get("modified")))
-    present = [key for key, value in document.items() if key not in ("version", "modified") and isinstance(value, dict)]
+    present = [key for key in document if key not in ("version", "modified")]
     wanted = list(sections) or present
     for section in wanted:
         if section not in document:

@@ -74,6 +74,19 @@ def test_a_missing_section_is_named(lookup, server):
         lookup("logs")
 
 
+def test_a_section_that_is_not_an_object_is_named_even_when_not_asked_for(lookup, server):
+    server.body = json.dumps(document(webhooks=["192.0.2.0/24"])).encode()
+    with pytest.raises(AnsibleLookupError, match="section 'webhooks' is not an object"):
+        lookup()
+
+
+def test_an_http_error_names_the_url_and_what_to_do(lookup, server):
+    server.status = 503
+    with pytest.raises(AnsibleLookupError) as error:
+        lookup("logs")
+    assert "503" in str(error.value) and server.url in str(error.value) and "'url'" in str(error.value)
+
+
 def test_not_json_is_refused(lookup, server):
     server.body = b"<html>proxy login</html>"
     with pytest.raises(AnsibleLookupError, match="not JSON"):
@@ -81,7 +94,7 @@ def test_not_json_is_refused(lookup, server):
 
 
 def test_the_server_certificate_is_verified(lookup, server):
-    with pytest.raises(AnsibleLookupError, match="Could not read Datadog's IP ranges"):
+    with pytest.raises(AnsibleLookupError, match="(?i)Could not read Datadog's IP ranges.*certificate verify failed"):
         lookup("logs", ca_path=None)
     assert lookup("logs", ca_path=None, validate_certs=False, ip_version="4") == document()["logs"][V4]
 
