@@ -85,7 +85,6 @@ _raw:
   elements: str
 """
 
-import errno
 import hashlib
 import ipaddress
 import json

@@ -15,7 +15,8 @@ def plugin():
     return lookup_loader.get("datadog_privatelink.aws.ip_ranges")
 
 
-V4, V6 = catalog.IP_RANGES_PREFIX_KEYS[4], catalog.IP_RANGES_PREFIX_KEYS[6]
+V4 = catalog.IP_RANGES_PREFIX_KEYS[4]
+V6 = catalog.IP_RANGES_PREFIX_KEYS[6]
 
 
 
