@@ -16,7 +16,6 @@ sys.path.insert(0, HERE)
 from generate_catalog import load_catalog  # noqa: E402  (the same loading, one place)
 
 
-
 def old_agent(catalog):
     """The last 7.x before the api.<site> host (7.18 when written): ("7.17.0", "7.18")."""
     since = next(row["since"] for row in catalog.NETWORK_DESTINATIONS if row["key"] == "api")
@@ -28,8 +27,8 @@ def table(catalog, site, version):
     lines = ["| destination | port | product | path | why |", "|---|---|---|---|---|"]
     for item in catalog.network_destinations(site, version):
         path = "PrivateLink (`%s`)" % item["service_key"] if item["private"] else ("internet" if item["internet"] else "local")
-        lines.append("| `%s` | %d/%s | %s | %s | %s |" % (item["host"], item["port"], item["protocol"], item["product"], path,
-                                                         item["reason"] or "-"))
+        lines.append("| `%s` | %d/%s | %s | %s | %s |" % (
+            item["host"], item["port"], item["protocol"], item["product"], path, item["reason"] or "-"))
     return lines
 
 

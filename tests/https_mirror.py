@@ -46,7 +46,6 @@ class DocumentServer:
         self.httpd.server_close()
 
 
-
 def ip_ranges_document(version=7, **overrides):
     """A well-formed IP ranges document: every section of the catalog, documentation-range addresses."""
     v4, v6 = catalog.IP_RANGES_PREFIX_KEYS[4], catalog.IP_RANGES_PREFIX_KEYS[6]

@@ -134,7 +134,9 @@ added:
   returned: always
   type: list
   elements: dict
-  sample: [{protocol: udp, from_port: 123, to_port: 123, cidr_ip: 169.254.169.123/32, description: "datadog-privatelink:egress", rule_id: sgr-0a1b2c3d4e5f67890}]
+  sample:
+    - {protocol: udp, from_port: 123, to_port: 123, cidr_ip: 169.254.169.123/32, description: "datadog-privatelink:egress",
+       rule_id: sgr-0a1b2c3d4e5f67890}
 removed:
   description: Rules of the owner revoked (in check mode, that would be).
   returned: always

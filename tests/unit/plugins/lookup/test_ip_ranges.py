@@ -10,6 +10,7 @@ from ansible.plugins.loader import lookup_loader
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils import catalog
 from tests.https_mirror import ip_ranges_document as document
 
+
 def plugin():
     """The lookup as Ansible loads it (its options come from its DOCUMENTATION)."""
     return lookup_loader.get("datadog_privatelink.aws.ip_ranges")
@@ -17,8 +18,6 @@ def plugin():
 
 V4 = catalog.IP_RANGES_PREFIX_KEYS[4]
 V6 = catalog.IP_RANGES_PREFIX_KEYS[6]
-
-
 
 
 @pytest.fixture
