@@ -645,7 +645,7 @@ _URL_USERINFO = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://)([^\s'\"]*)@")
 # NAME=value (a compose environment entry, a command line option).
 _ENV_ENTRY = re.compile(r"""^(\s*["']?-*([A-Za-z_][A-Za-z0-9_.-]*)=)(.*?)(["']?\s*)$""", re.S)
 # A commented `name: value` (or `name=value`); the value runs to the end of the line.
-_COMMENTED_KEY = re.compile(r"""(["']?([A-Za-z0-9_.-]+)["']?[ \t]*[:=])([ \t]*)(.*)$""")
+_COMMENTED_KEY = re.compile(r"""(["']?([A-Za-z0-9_.-]+)["']?[ \t]*(?::(?=[ \t]|$)|=))([ \t]*)(.*)$""")
 # Datadog API (32) and application (40) keys are hex strings: never shown, even in prose.
 _HEX_KEY = re.compile(r"(?<![0-9A-Za-z])[0-9a-fA-F]{32,}(?![0-9A-Za-z])")
 _FULL, _PROXY, _PLAIN = 3, 2, 1
