@@ -162,19 +162,19 @@ def mask_secrets(text):
     return yaml_edit.mask_secrets(text)
 
 
-def decode(data, path):
+def decode(data):
     try:
         # newline="" semantics: bytes decoded as is, CRLF kept.
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise yaml_edit.YamlEditError("%s is not UTF-8 text (a byte at line %d, column %d); left untouched." % (path, line, column))
+        raise yaml_edit.YamlEditError("The file is not UTF-8 text (a byte at line %d, column %d); left untouched." % (line, column))
 
 
 def read_text(path):
     with open(path, "rb") as handle:
-        return decode(handle.read(), path)
+        return decode(handle.read())
 
 
 def os_problem(exc, path, doing):
@@ -300,7 +300,7 @@ def run(module, path, real, exists, fd, settings, result):
             try:
                 if fd is not None:
                     with os.fdopen(os.dup(fd), "rb") as handle:
-                        old = decode(handle.read(), path)
+                        old = decode(handle.read())
                 else:
                     old = read_text(real)
             except OSError as exc:
