@@ -540,7 +540,7 @@ def set_keys(text, settings):
                 changed.append(".".join(parts))
                 new, new_root = edited, None
         if changed:
-            verify(text, root, new, items)
+            verify(root, new, items)
     return new, changed
 
 
@@ -551,8 +551,8 @@ def _reload(text):
         raise YamlEditError("Internal error: an edit would not leave valid YAML (%s); file left untouched." % exc)
 
 
-def verify(old_text, old_root, new_text, items):
-    """Raise unless new_text reads as old_text with exactly ``items`` applied.
+def verify(old_root, new_text, items):
+    """Raise unless new_text reads as the text parsed into ``old_root`` with exactly ``items`` applied.
 
     The two node trees are compared: off the wanted paths every node must be the same
     (class, tag, value, order); on them, only the wanted keys may be added, and the wanted
@@ -593,18 +593,18 @@ def verify(old_text, old_root, new_text, items):
             old_names = set(key.value for key, _value in old_entries if key.__class__ is ScalarNode)
             index = 0
             for new_key, new_value in new.value:
+                below = path + (new_key.value,) if new_key.__class__ is ScalarNode else None
+                on_path = below in wanted or below in prefixes
                 if index < len(old_entries) and _same_key(old_entries[index][0], new_key):
                     old_key, old_value = old_entries[index]
                     index += 1
-                    if new_key.__class__ is ScalarNode and path + (new_key.value,) in wanted or \
-                            new_key.__class__ is ScalarNode and path + (new_key.value,) in prefixes:
-                        stack.append((old_value, new_value, path + (new_key.value,)))
+                    if on_path:
+                        stack.append((old_value, new_value, below))
                     else:
                         stack.append((old_key, new_key, None))
                         stack.append((old_value, new_value, None))
-                elif new_key.__class__ is ScalarNode and new_key.value not in old_names and (
-                        path + (new_key.value,) in wanted or path + (new_key.value,) in prefixes):
-                    stack.append((None, new_value, path + (new_key.value,)))
+                elif on_path and new_key.value not in old_names:
+                    stack.append((None, new_value, below))
                 else:
                     _verify_failed()
             if index != len(old_entries):

@@ -297,7 +297,7 @@ def test_verify_catches_any_other_difference():
     old = "a: 1\nb: |\n  text\nlogs_config:\n  x: 1\n"
     root = yaml_edit._load(old)
     items = [(("logs_config", "force_use_http"), True)]
-    yaml_edit.verify(old, root, old.replace("  x: 1\n", "  x: 1\n  force_use_http: true\n"), items)
+    yaml_edit.verify(root, old.replace("  x: 1\n", "  x: 1\n  force_use_http: true\n"), items)
     for wrong in (
         old.replace("  x: 1\n", "  x: 2\n  force_use_http: true\n"),  # another value changed
         old.replace("  text\n", "  text\n  force_use_http: true\n"),  # landed inside the block scalar
@@ -306,7 +306,7 @@ def test_verify_catches_any_other_difference():
         old.replace("a: 1\n", "a: '1'\n") + "  force_use_http: true\n",  # a tag changed
     ):
         with pytest.raises(YamlEditError, match="Internal error"):
-            yaml_edit.verify(old, root, wrong, items)
+            yaml_edit.verify(root, wrong, items)
 
 
 @pytest.mark.parametrize(
