@@ -253,20 +253,13 @@ def test_parse_errors_give_line_and_column_never_the_text(parser, text, where):
         assert where in message, message
 
 
-def test_tab_after_api_key_with_pure_python():
-    text = "api_key:\t%s\n" % API_KEY
-    loader = yaml_edit._LOADER
-    try:
-        yaml_edit._LOADER = yaml_edit._cached_resolver(yaml.SafeLoader)
-        with pytest.raises(YamlEditError) as error:
-            set_keys(text, OWNED)
-    finally:
-        yaml_edit._LOADER = loader
-    message = str(error.value)
-    assert message == ("The file is not valid YAML, left untouched: found character (a tab) that cannot start any token "
-                       "at line 1, column 9 (while scanning for the next token from line 1, column 9). "
-                       "YAML does not allow a tab there: use spaces.") or leaks(message, API_KEY) == []
-    assert leaks(message, API_KEY) == [] and "line 1, column 9" in message
+def test_tab_after_api_key_with_pure_python(monkeypatch):
+    # The snippet PyYAML prints under its message used to show 31 of the key's 32 characters.
+    monkeypatch.setattr(yaml_edit, "_LOADER", yaml_edit._cached_resolver(yaml.SafeLoader))
+    with pytest.raises(YamlEditError) as error:
+        set_keys("api_key:\t%s\n" % API_KEY, OWNED)
+    assert str(error.value) == ("The file is not valid YAML, left untouched: found character (a tab) that cannot start any "
+                                "token at line 1, column 9. YAML does not allow a tab there: use spaces.")
 
 
 @pytest.mark.parametrize(
