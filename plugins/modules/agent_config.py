@@ -14,7 +14,7 @@ short_description: Set a few keys of the Datadog Agent's YAML configuration, kee
 version_added: 0.1.0
 description:
   - Sets the given keys of a YAML file such as the Datadog Agent's C(datadog.yaml)
-    (for example C(logs_config.force_use_http=true), SPEC B5) and changes nothing else;
+    (for example C(logs_config.force_use_http=true)) and changes nothing else;
     every other key, comment, blank line, the key order, quoting, line endings (LF or
     CRLF), a missing final newline, and the file's owner, group and mode stay as they were.
   - A key that is missing is added inside its existing parent mapping at that mapping's
@@ -26,9 +26,9 @@ description:
     left untouched.
   - With O(compose_service), the file is a Docker Compose file and O(settings) are
     environment variables of that service (C(environment) in list or mapping form).
-  - A symbolic link is followed: its target is edited (the temporary file sits beside the
+  - A symbolic link is followed; its target is edited (the temporary file sits beside the
     target) and the link stays a link.
-  - Runs that edit one file at the same time take turns: each holds an exclusive lock
+  - Runs that edit one file at the same time take turns; each holds an exclusive lock
     (C(flock)) on the file, or on its directory while the file does not exist yet, from
     reading it to replacing it. Check mode takes no lock.
   - In the diff, every value that could hold a secret is masked, whatever the YAML style
