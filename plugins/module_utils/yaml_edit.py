@@ -123,8 +123,8 @@ def describe_yaml_error(exc, text, what="the file"):
     if mark is not None:
         message += " at %s" % _where(mark)
     context, context_mark = getattr(exc, "context", None), getattr(exc, "context_mark", None)
-    if context and context_mark is not None and (mark is None or context_mark.line != mark.line
-                                                   or context_mark.column != mark.column):
+    elsewhere = mark is None or (context_mark is not None and (context_mark.line, context_mark.column) != (mark.line, mark.column))
+    if context and context_mark is not None and elsewhere:
         message += " (%s from %s)" % (_clean_problem(context), _where(context_mark))
     message += "."
     if mark is not None and 0 <= mark.index < len(text) and text[mark.index] == "\t":
@@ -653,7 +653,7 @@ _FULL, _PROXY, _PLAIN = 3, 2, 1
 
 def is_secret_name(name):
     """Whether a key (or environment variable) of this name holds a secret."""
-    return bool(_SECRET_NAME.search(str(name).split(".")[-1]))
+    return bool(_SECRET_NAME.search(str(name).rsplit(".", maxsplit=1)[-1]))
 
 
 def _mask_span(raw, kind):
