@@ -668,6 +668,8 @@ def _mask_span(raw, kind):
     entry = _ENV_ENTRY.match(raw)
     if entry and _SECRET_NAME.search(entry.group(2)) and entry.group(3):
         raw = entry.group(1) + MASK + entry.group(4)
+    elif entry and "proxy" in entry.group(2).lower() and "@" in entry.group(3):
+        raw = entry.group(1) + MASK + entry.group(3)[entry.group(3).rindex("@"):] + entry.group(4)
     return raw
 
 
@@ -704,7 +706,7 @@ def _secret_spans(root):
                     stack.append((key, kind, False))
                 if kind == _FULL or _SECRET_NAME.search(name):
                     child = _FULL
-                elif in_proxy:
+                elif in_proxy or "proxy" in name.lower():
                     child = _PROXY
                 else:
                     child = _PLAIN

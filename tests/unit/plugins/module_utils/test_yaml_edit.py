@@ -352,6 +352,8 @@ MASK_CASES = {
                                   'site: datadoghq.com\n' % SECRETS[2]),
     "proxy": ("proxy:\n  http: http://user:%s@proxy.example.com:3128\n  https: 'admin:%s@proxy.example.com:3128'\n"
               "  no_proxy: [localhost]\nsite: datadoghq.com\n" % (PROXY_PASSWORD, PROXY_PASSWORD)),
+    "proxy-scalars": ("proxy: admin:%s@proxy.example.com:3128\nlogs_config:\n  https_proxy: '%s@proxy:3128'\n"
+                      "site: datadoghq.com\n" % (PROXY_PASSWORD, PROXY_PASSWORD)),
     "proxy-raw-at": "proxy:\n  https: http://user:%s@x@proxy.example.com\nsite: datadoghq.com\n" % PROXY_PASSWORD,
     "tokens": ("cluster_agent:\n  auth_token: %s\n  kubernetes_service_name: dca\nsecret_backend_arguments: [%s]\n"
                "site: datadoghq.com\n" % (SECRETS[5], SECRETS[5])),
@@ -360,7 +362,8 @@ MASK_CASES = {
                   % (SECRETS[0], SECRETS[1], SECRETS[2], PROXY_PASSWORD, SECRETS[6])),
     "prose-hex": "## the old key was %s\nsite: datadoghq.com\n" % SECRETS[0],
     "compose-list": ("services:\n  datadog:\n    environment:\n      - DD_API_KEY=%s\n      - \"DD_APP_KEY=%s\"\n"
-                     "      - DD_SITE=datadoghq.com\n" % SECRETS[:2]),
+                     "      - DD_PROXY_HTTPS=admin:%s@proxy:3128\n      - DD_SITE=datadoghq.com\n"
+                     % (SECRETS[0], SECRETS[1], PROXY_PASSWORD)),
     "compose-map": "services:\n  datadog:\n    environment: {DD_API_KEY: %s, DD_SITE: datadoghq.com}\n" % SECRETS[0],
     "unparsable": "api_key: %s\n  site: [datadoghq.com\n# password: %s\n" % (SECRETS[0], PROXY_PASSWORD),
 }
