@@ -43,6 +43,8 @@ class SandboxState:
             self.outcomes = {}
             # zone id (no /hostedzone/ prefix) -> list of {"VPCRegion", "VPCId"}
             self.authorizations = {}
+            # account id -> CreateHostedZone caller references used, kept after the zone is deleted
+            self.caller_references = {}
 
     # --- call counting -------------------------------------------------------
     def count(self, service, operation):
