@@ -248,13 +248,13 @@ adopted:
 duplicates:
   description:
     - Second zones of one name found on the VPCs of this run that this collection had created,
-      as {zone, zone_id, vpcs, kept_zone_id}; they are deleted (the kept zone takes over their VPCs).
+      as {zone, zone_id, vpcs, kept_zone_id}. They are deleted (the kept zone takes over their VPCs).
   returned: always
   type: list
   elements: dict
 kept_zones:
   description:
-    - With O(state=absent), the zones left in place, as {zone, zone_id, ownership, reason}:
+    - With O(state=absent), the zones left in place, as {zone, zone_id, ownership, reason} -
       adopted zones (only the associations and tags this collection added are removed) and
       created zones holding records this collection did not write.
   returned: always
@@ -396,9 +396,9 @@ class PrivateZones:
         missing = [e["key"] for e in self.entries if e["key"] not in targets]
         if missing and self.dry:
             # A check or validation run of a whole scenario comes before the endpoints exist: predict the zones.
-            self.module.warn("No endpoint yet for %s in %s (%s): their alias targets are unknown."
-                             % (", ".join(missing), self.params["vpc_id"],
-                                "validate_only" if self.params["validate_only"] else "check mode"))
+            if not self.params["validate_only"]:  # validation before the endpoints is what it is for: no noise
+                self.module.warn("No endpoint yet for %s in %s (check mode): their alias targets are unknown."
+                                 % (", ".join(missing), self.params["vpc_id"]))
             for key in missing:
                 targets[key] = {"vpc_endpoint_id": None, "regional_dns_entry": {"dns_name": "(endpoint to be created)",
                                                                                 "hosted_zone_id": None}}
