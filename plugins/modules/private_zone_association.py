@@ -18,7 +18,8 @@ description:
     VPC, associates the VPC with every zone. Running M(datadog_privatelink.aws.private_zones)
     again then deletes the authorizations that were used.
   - Reads the VPC's current zones with C(ListHostedZonesByVPC) (one call) and associates only
-    what is missing.
+    what is missing. An association a concurrent run made counts as done; a VPC already
+    associated with another private zone of the same name is refused, naming the VPC's zones.
   - Checks C(enableDnsSupport) and C(enableDnsHostnames) on the VPC; refuses, or turns them on
     with O(enable_vpc_dns=true).
 author:

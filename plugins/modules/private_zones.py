@@ -123,6 +123,9 @@ notes:
     one C(datadog-privatelink:vpc:<vpc-id>) tag per VPC this module associated or authorized, and,
     on the zones it created only, C(datadog-privatelink:managed-by).
   - Zones created by earlier versions (owner tag, no ownership tag) are taken as created.
+  - Besides the Route53 and EC2 permissions of what it changes, it needs
+    C(route53:ListHostedZonesByVPC) (which also needs C(ec2:DescribeVpcs)) and, when a zone of
+    another account is found or O(vpcs[].account_id) is set, C(sts:GetCallerIdentity).
   - Route53 never takes a CallerReference twice, even after the zone is deleted; after many
     deletions of one zone name (more than 50), creating it again is refused with what to do.
   - Route53 applies one change batch per zone; records of different zones cannot share one.
@@ -420,6 +423,8 @@ class PrivateZones:
                     return summaries
                 kwargs["NextToken"] = page["NextToken"]
         except AWS_ERRORS as e:
+            if error_code(e) == "InvalidVPCId":
+                return []  # a VPC deleted since (absent after the Agent VPC went) holds no zone
             self.fail(e, "Could not list the private zones of %s (%s)" % (vpc["vpc_id"], vpc["region"]))
 
     def existing_zones(self, names, vpcs):
