@@ -670,6 +670,7 @@ class PrivateZones:
         if self.dry:
             return {"zone_id": None, "tags": {}, "vpcs": [dict(self.endpoint_vpc)], "ownership": plan.CREATED, "new": True}
         for generation in range(plan.MAX_GENERATIONS):
+            code = None
             try:
                 answer = self.route53.create_hosted_zone(
                     aws_retry=True, Name=name, CallerReference=plan.caller_reference(name, self.params["vpc_id"], generation),
