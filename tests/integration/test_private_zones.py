@@ -354,6 +354,24 @@ def test_rejected_or_missing_credentials_say_so(sandbox, monkeypatch):
     assert missing["failed"] and "no usable AWS credentials" in missing["msg"], missing["msg"]
 
 
+def test_an_agent_account_zone_of_the_same_name_is_named_by_the_association(sandbox):
+    net = Network(cidr="10.109.0.0/16")
+    other = Network(region="eu-west-1", cidr="10.110.0.0/16", account_keys=OTHER_ACCOUNT_KEYS)
+    theirs = r53(OTHER_ACCOUNT_KEYS).create_hosted_zone(
+        Name="api.datadoghq.com", CallerReference="theirs-110", HostedZoneConfig={"PrivateZone": True},
+        VPC={"VPCRegion": "eu-west-1", "VPCId": other.vpc_id})["HostedZone"]["Id"].split("/")[-1]
+    foreign = {"vpc_id": other.vpc_id, "region": "eu-west-1", "account_id": OTHER_ACCOUNT}
+    owner = run_module("private_zones", zone_args(net, services=["api"], endpoints=endpoints_without_private_dns(net, ["api"]),
+                                                  vpcs=[foreign]))
+    assert not owner["failed"], owner.get("msg")
+    zone_id = owner["zones"]["api.datadoghq.com"]["zone_id"]
+    refused = run_module("private_zone_association", dict(OTHER_ACCOUNT_KEYS, region="eu-west-1", zone_ids=[zone_id],
+                                                          vpc_id=other.vpc_id))
+    assert refused["failed"] and theirs in refused["msg"] and "api.datadoghq.com" in refused["msg"], refused["msg"]
+    assert "Disassociate" in refused["msg"]
+    assert zone_vpcs(theirs, OTHER_ACCOUNT_KEYS) == [(other.vpc_id, "eu-west-1")]
+
+
 def test_vpc_dns_attributes_are_checked_or_turned_on(sandbox):
     net = Network(cidr="10.92.0.0/16")
     agents = Network(region="eu-west-1", cidr="10.93.0.0/16")
