@@ -104,11 +104,11 @@ options:
     default: present
   validate_only:
     description:
-      - Do every read and every refusal of O(state), and no write; RV(changed) stays V(false)
+      - Do every read and every refusal of O(state), and no write; C(changed) stays V(false)
         and the result says what a real run would do. Endpoints that do not exist yet are
         allowed (their alias targets are unknown), so a playbook can run this before its first
         change, to stop on a conflicting zone before making endpoints and peering.
-      - Check mode (C(--check)) does the same reads and refusals, and reports RV(changed).
+      - Check mode (C(--check)) does the same reads and refusals, and reports C(changed).
     type: bool
     default: false
 extends_documentation_fragment:
