@@ -91,6 +91,11 @@ class Scenario:
     def sync(self):
         return self.api.wait_synced(timeout=10, state_dir=STATE_DIR)
 
+    state_dir = STATE_DIR
+
+    def ca_path(self):
+        return self.api.ca_path(STATE_DIR)
+
 
 @pytest.fixture(scope="session")
 def twin_scenario():
