@@ -25,12 +25,11 @@ from ansible_collections.datadog_privatelink.aws.plugins.module_utils import cat
 
 # Agents older than these read logs_config.use_http; force_use_http came with 6.19/7.19.
 FORCE_USE_HTTP_SINCE = {6: (6, 19), 7: (7, 19)}
-_VERSION = re.compile(r"(?:^|\bAgent\s+)\(?v?(\d+)\.(\d+)\.(\d+)")
 
 
 def agent_version(text):
     """'Agent 7.52.1 - Commit: ...' -> '7.52.1'; '' when no version is found."""
-    match = _VERSION.search(to_native(text or "").strip())
+    match = catalog.AGENT_VERSION_IN_TEXT.search(to_native(text or "").strip())
     return ".".join(match.groups()) if match else ""
 
 

@@ -227,26 +227,38 @@ def group_by_service_name(entries):
     return groups
 
 
-def intake_hosts(site, services=None):
-    """The host names Agents resolve for a site, per service key."""
-    return dict((entry["key"], entry["private_dns_name"]) for entry in service_entries(site, services))
-
-
-# The Agent sends metrics to a host named after its version, which Datadog's public DNS
-# points at the metrics intake (https://docs.datadoghq.com/agent/configuration/network/).
-_AGENT_VERSION = re.compile(r"^(\d+)\.(\d+)\.(\d+)")
+# Network traffic guide (https://docs.datadoghq.com/agent/configure_agent/network/): the Agent
+# sends metrics to a versioned host, a public CNAME to the metrics service's private DNS name,
+# and logs over TCP (no PrivateLink service) unless logs are sent over HTTPS.
+VERSIONED_METRICS_HOST = "%s-app.agent.%s"
+VERSIONED_METRICS_CNAME_KEY = "metrics"
+LOGS_TCP_HOST = ("agent-intake.logs", 10516)
+_AGENT_VERSION = re.compile(r"^v?(\d+)\.(\d+)\.(\d+)")
+# The version in `datadog-agent version` output ("Agent 7.52.1 - Commit: ...").
+AGENT_VERSION_IN_TEXT = re.compile(r"(?:^|\bAgent\s+)\(?v?(\d+)\.(\d+)\.(\d+)")
 
 
 def agent_metrics_host(site, version):
-    """The metrics host an Agent of this version uses, e.g. 7-52-1-app.agent.datadoghq.com."""
-    match = _AGENT_VERSION.match(str(version or "").strip())
+    """The metrics host an Agent of this version uses: ("7.52.1", us1) -> 7-52-1-app.agent.datadoghq.com."""
+    match = _AGENT_VERSION.match((version or "").strip())
     if not match:
         raise CatalogError("Agent version %r is not MAJOR.MINOR.PATCH (for example 7.52.1)." % (version,))
-    return "%s-%s-%s-app.agent.%s" % (match.group(1), match.group(2), match.group(3), site_facts(site)["dd_site"])
+    return VERSIONED_METRICS_HOST % ("-".join(match.groups()), site_facts(site)["dd_site"])
 
 
 def public_dns(site):
     """Public DNS facts of a site: CNAMEs Datadog publishes, [{"pattern": regex, "target": name}]."""
-    facts = site_facts(site)
-    metrics = intake_hosts(facts["key"], ["metrics"])["metrics"]
-    return [{"pattern": r"^\d+-\d+-\d+-app\.agent\.%s$" % re.escape(facts["dd_site"]), "target": metrics}]
+    dd_site = site_facts(site)["dd_site"]
+    target = intake_hosts(site, [VERSIONED_METRICS_CNAME_KEY])[VERSIONED_METRICS_CNAME_KEY]
+    pattern = "^%s$" % re.escape(VERSIONED_METRICS_HOST % ("@", dd_site)).replace("@", r"\d+-\d+-\d+")
+    return [{"pattern": pattern, "target": target}]
+
+
+def logs_tcp_destination(site):
+    """Where an Agent sends logs when they do not go over HTTPS: (host, port); PrivateLink does not carry it."""
+    return ("%s.%s" % (LOGS_TCP_HOST[0], site_facts(site)["dd_site"]), LOGS_TCP_HOST[1])
+
+
+def intake_hosts(site, services=None):
+    """The host names Agents resolve for a site, per service key."""
+    return dict((entry["key"], entry["private_dns_name"]) for entry in service_entries(site, services))

@@ -38,27 +38,60 @@ def test_an_address_outside_the_endpoint_vpc_points_at_the_zone(listener):
     result = run_module("intake_check", {"site": "us1", "names": ["localhost"], "expected_cidrs": ["10.40.0.0/16"],
                                          "port": listener})
     assert result["failed"] and result["failed_names"] == ["localhost"]
-    assert "outside 10.40.0.0/16" in result["msg"] and "associate the private hosted zone" in result["msg"]
+    assert "public address 127.0.0.1" in result["msg"] and "associate the zone with this VPC" in result["msg"]
+    assert "private DNS" in result["msg"]  # dns_mode auto names both causes
+    assert result["checks"][0]["verdict"] == "public"
     assert result["checks"][0]["reachable"] is False  # not even tried: it would not go through PrivateLink
 
 
 def test_a_private_address_that_does_not_answer_points_at_routes_and_groups():
     result = run_module("intake_check", {"site": "us1", "names": ["localhost"], "expected_cidrs": LOOPBACK,
                                          "port": closed_port(), "timeout": 1})
-    assert result["failed"] and "peering routes" in result["msg"] and "security group" in result["msg"]
+    assert result["failed"] and "peering connection must be active" in result["msg"]
+    assert "security group must admit TCP %d" % result["checks"][0]["port"] in result["msg"]
+    assert "(refused)" in result["msg"]
     assert result["checks"][0]["private"] is True and result["checks"][0]["reachable"] is False
+    assert result["checks"][0]["verdict"] == "unreachable"
 
 
 def test_catalog_names_are_checked_and_unresolvable_ones_reported_without_failing_when_asked():
     result = run_module("intake_check", {"site": "datadoghq.com", "services": ["api", "metrics"], "timeout": 1,
-                                         "fail_on_error": False, "names": []})
+                                         "fail_on_error": False, "names": [], "agent_version": "7.52.1",
+                                         "config_path": ""})
     assert not result["failed"]
-    assert [c["name"] for c in result["checks"]] == ["api.datadoghq.com", "metrics.agent.datadoghq.com"]
+    names = ["api.datadoghq.com", "metrics.agent.datadoghq.com", "7-52-1-app.agent.datadoghq.com"]
+    assert [c["name"] for c in result["checks"]] == names
+    assert result["checks"][2]["zone"] == "metrics.agent.datadoghq.com"  # the versioned host is a CNAME to it
     # This machine has no DNS but a package mirror: the names resolve nowhere, or publicly; either is reported.
-    assert set(result["failed_names"]) == {"api.datadoghq.com", "metrics.agent.datadoghq.com"}
+    assert set(result["failed_names"]) == set(names)
     assert all(c["problem"] for c in result["checks"])
 
 
 def test_bad_input_is_refused():
     assert "does not offer PrivateLink" in run_module("intake_check", {"site": "us3"})["msg"]
     assert "expected_cidrs" in run_module("intake_check", {"site": "us1", "expected_cidrs": ["10.0.0.0/33"]})["msg"]
+
+
+def test_a_proxy_in_datadog_yaml_is_reported_never_claimed_private(tmp_path, listener):
+    config = tmp_path / "datadog.yaml"
+    config.write_text("api_key: 0123456789abcdef0123456789abcdef\nproxy:\n  https: http://127.0.0.1:%d\n"
+                      "  no_proxy: [process.datadoghq.com]\nlogs_enabled: true\n" % listener)
+    result = run_module("intake_check", {"site": "us1", "services": ["api", "process"], "config_path": str(config),
+                                         "agent_version": "7.52.1", "fail_on_error": False, "timeout": 1})
+    by_name = {c["name"]: c for c in result["checks"]}
+    assert by_name["api.datadoghq.com"]["verdict"] == "proxy" and not by_name["api.datadoghq.com"]["ok"]
+    assert "proxy 127.0.0.1:%d" % listener in by_name["api.datadoghq.com"]["problem"]
+    assert "the proxy answers" in by_name["api.datadoghq.com"]["problem"]
+    assert by_name["process.datadoghq.com"]["verdict"] != "proxy"  # listed in no_proxy: this host's path decides
+    # logs enabled without force_use_http: the TCP destination PrivateLink does not carry is reported
+    tcp = by_name["agent-intake.logs.datadoghq.com"]
+    assert tcp["verdict"] == "logs_tcp" and tcp["port"] == 10516 and "force_use_http" in tcp["problem"]
+    assert "0123456789abcdef" not in str(result)
+
+
+def test_an_unreadable_datadog_yaml_is_reported_without_its_text(tmp_path):
+    config = tmp_path / "datadog.yaml"
+    config.write_text('api_key: "0123456789abcdef0123456789abcdef\nsite: datadoghq.com\n')
+    result = run_module("intake_check", {"site": "us1", "config_path": str(config)})
+    assert result["failed"] and "not valid YAML" in result["msg"]
+    assert "0123456789abcdef" not in str(result)

@@ -1,0 +1,379 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: datadog_privatelink.aws contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: private_path_info
+short_description: Where each Agent VPC's traffic to each Datadog name goes, read from AWS
+version_added: 0.1.0
+description:
+  - For each Agent VPC and each Datadog service name, answers as the Route 53 Resolver answers inside
+    that VPC - a private hosted zone associated with the VPC wins (its A alias record leads to an
+    endpoint), then the private DNS of an endpoint in the VPC, else the public answer - and checks the
+    network path to the endpoint's addresses as AWS decides it - the peering connection active, a route
+    both ways through it, the endpoint's security groups admitting TCP 443 from the Agent VPC's CIDR.
+  - Each name gets a verdict and, when it is not on the private path, the cause in the words of the
+    troubleshooting section of Datadog's PrivateLink guide. It is the AWS-side half of the check;
+    M(datadog_privatelink.aws.intake_check) is the half run on Agent hosts.
+  - Read-only. The scenario playbooks end with it.
+author:
+  - datadog_privatelink.aws maintainers (@datadog-privatelink)
+options:
+  vpc_id:
+    description: The VPC holding the Datadog endpoints, in the module's region.
+    type: str
+    required: true
+  agent_vpcs:
+    description:
+      - The VPCs the Agents run in. Empty means the endpoint VPC itself (same-region and cross-region
+        scenarios).
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      vpc_id:
+        description: The Agent VPC.
+        type: str
+        required: true
+      region:
+        description: Its region; default the module's region.
+        type: str
+      subnet_ids:
+        description: The Agents' subnets, whose route tables must route to the endpoints; default every subnet of the VPC.
+        type: list
+        elements: str
+      route_table_ids:
+        description: The route tables that must route to the endpoints, instead of those of O(agent_vpcs[].subnet_ids).
+        type: list
+        elements: str
+      account_id:
+        description: The account that owns the VPC (informational; the same list as the peering role's C(peering_agent_vpcs) is accepted).
+        type: str
+      aws:
+        description:
+          - Credentials of the account that owns this VPC when it is not the module's (C(access_key),
+            C(secret_key), C(session_token), C(profile)).
+        type: dict
+  port:
+    description: The TCP port the Agents connect to.
+    type: int
+    default: 443
+extends_documentation_fragment:
+  - datadog_privatelink.aws.datadog
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+attributes:
+  check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
+    support: full
+    details: Read-only, runs the same in check mode.
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: none
+  idempotent:
+    description: When run twice in a row outside check mode, with the same arguments, the second invocation indicates no change.
+    support: full
+  action_group:
+    description: Use C(group/datadog_privatelink.aws.aws) in C(module_defaults) to set defaults for this module.
+    support: full
+    membership:
+      - datadog_privatelink.aws.aws
+notes:
+  - Security group rules that admit other security groups cannot be checked from here (the Agents'
+    instances are not known); such a path is reported as not proven. Network ACLs are not read.
+  - Troubleshooting table of the guide - U(https://docs.datadoghq.com/agent/guide/private-link/).
+seealso:
+  - module: datadog_privatelink.aws.intake_check
+  - module: datadog_privatelink.aws.private_zones
+"""
+
+EXAMPLES = r"""
+- name: Where the Agents of two peered VPCs send each Datadog service
+  datadog_privatelink.aws.private_path_info:
+    region: us-east-1
+    site: datadoghq.com
+    vpc_id: vpc-0a1b2c3d4e5f67890
+    agent_vpcs:
+      - vpc_id: vpc-0fedcba9876543210
+        region: eu-west-1
+      - vpc_id: vpc-0123456789abcdef0
+        region: eu-west-1
+        aws:
+          profile: agents-account
+  register: paths
+
+- name: Show it
+  ansible.builtin.debug:
+    var: paths.summary
+"""
+
+RETURN = r"""
+paths:
+  description: One entry per Agent VPC and Datadog name.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    vpc_id:
+      description: The Agent VPC.
+      type: str
+    region:
+      description: Its region.
+      type: str
+    service:
+      description: The service key.
+      type: str
+      sample: api
+    name:
+      description: The Datadog host name.
+      type: str
+      sample: api.datadoghq.com
+    answer:
+      description: V(private_zone), V(endpoint_private_dns), V(no_record) (a zone answers without an A record) or V(public).
+      type: str
+    zone_id:
+      description: The private hosted zone that answers, if any.
+      type: str
+    endpoint_id:
+      description: The endpoint the name leads to, if any.
+      type: str
+    addresses:
+      description: The endpoint's private addresses the name resolves to.
+      type: list
+      elements: str
+    reachable:
+      description: The network path to those addresses is open on the port (null when not proven).
+      type: bool
+    ok:
+      description: Resolves to the endpoint and the path is open.
+      type: bool
+    cause:
+      description: Why not, in the guide's words; null when ok.
+      type: str
+summary:
+  description: One line per path - VPC, name, verdict, addresses, cause.
+  returned: always
+  type: list
+  elements: str
+not_private:
+  description: The paths (C(vpc_id name)) that are not on the private path.
+  returned: always
+  type: list
+  elements: str
+"""
+
+try:
+    import botocore
+except ImportError:
+    pass  # handled by AnsibleAWSModule
+
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+
+from ansible_collections.datadog_privatelink.aws.plugins.module_utils import catalog, path_plan
+from ansible_collections.datadog_privatelink.aws.plugins.module_utils.aws_reads import all_service_details, all_vpc_endpoints
+
+GONE = ("deleting", "deleted", "failed", "rejected", "expired")
+CREDENTIAL_KEYS = {"access_key": "aws_access_key_id", "secret_key": "aws_secret_access_key",
+                   "session_token": "aws_session_token", "profile": "profile_name"}
+
+
+class Reader:
+    """Clients per (account credentials, region, service), made once."""
+
+    def __init__(self, module):
+        self.module = module
+        self._clients = {}
+
+    def client(self, service, region, aws=None):
+        extra = dict((CREDENTIAL_KEYS[k], v) for k, v in (aws or {}).items() if k in CREDENTIAL_KEYS and v)
+        key = (service, region, tuple(sorted(extra.items())))
+        if key not in self._clients:
+            self._clients[key] = self.module.client(service, retry_decorator=AWSRetry.jittered_backoff(),
+                                                    region=region, **extra)
+        return self._clients[key]
+
+
+def vpc_cidr(ec2, vpc_id):
+    vpcs = ec2.describe_vpcs(VpcIds=[vpc_id], aws_retry=True)["Vpcs"]
+    return vpcs[0]["CidrBlock"]
+
+
+def peering_between(ec2, one, other):
+    """The peering connection between two VPCs, the active one first (None when there is none)."""
+    found = []
+    for side in ("requester-vpc-info.vpc-id", "accepter-vpc-info.vpc-id"):
+        found += ec2.describe_vpc_peering_connections(Filters=[{"Name": side, "Values": [one]}],
+                                                      aws_retry=True)["VpcPeeringConnections"]
+    pairs = [p for p in found if {p["RequesterVpcInfo"]["VpcId"], p["AccepterVpcInfo"]["VpcId"]} == {one, other}]
+    pairs.sort(key=lambda p: p["Status"]["Code"] != "active")
+    return pairs[0] if pairs else None
+
+
+def a_record(route53_clients, zone_id, name):
+    """The A record set of name in a zone, trying each client (zone owner first); None when absent."""
+    error = None
+    for client in route53_clients:
+        try:
+            page = client.list_resource_record_sets(HostedZoneId=zone_id, StartRecordName=name, StartRecordType="A",
+                                                    MaxItems="1", aws_retry=True)
+        except is_boto3_error_code(["AccessDenied", "NoSuchHostedZone"]) as e:
+            error = e
+            continue
+        for record in page.get("ResourceRecordSets", []):
+            if record["Name"].rstrip(".").lower() == name and record["Type"] == "A":
+                return record
+        return None
+    raise error
+
+
+def main():
+    module = AnsibleAWSModule(
+        argument_spec=dict(
+            site=dict(type="str", required=True),
+            services=dict(type="list", elements="str", default=[]),
+            service_names=dict(type="dict", default={}),
+            vpc_id=dict(type="str", required=True),
+            agent_vpcs=dict(type="list", elements="dict", default=[], options=dict(
+                vpc_id=dict(type="str", required=True),
+                region=dict(type="str"),
+                subnet_ids=dict(type="list", elements="str"),
+                route_table_ids=dict(type="list", elements="str"),
+                account_id=dict(type="str"),
+                aws=dict(type="dict", no_log=True),
+            )),
+            port=dict(type="int", default=443),
+        ),
+        supports_check_mode=True,
+    )
+    params = module.params
+    region = module.region
+    try:
+        entries = catalog.service_entries(params["site"], params["services"], params["service_names"])
+    except catalog.CatalogError as error:
+        module.fail_json(msg=str(error))
+    site_region = entries[0]["region"]
+    reader = Reader(module)
+    ec2 = reader.client("ec2", region)
+    home_route53 = reader.client("route53", region)
+    port = params["port"]
+    paths = []
+    try:
+        endpoint_cidr = vpc_cidr(ec2, params["vpc_id"])
+        wanted = {}
+        for entry in entries:
+            for name in [entry["service_name"]] + entry["superseded_service_names"]:
+                wanted[name] = entry
+        endpoints = [e for e in all_vpc_endpoints(ec2, Filters=[{"Name": "vpc-id", "Values": [params["vpc_id"]]}])
+                     if e["State"].lower() not in GONE and e["ServiceName"] in wanted]
+        eni_ids = [i for e in endpoints for i in e.get("NetworkInterfaceIds", [])]
+        addresses = {}
+        if eni_ids:
+            for eni in ec2.describe_network_interfaces(NetworkInterfaceIds=eni_ids, aws_retry=True)["NetworkInterfaces"]:
+                addresses[eni["NetworkInterfaceId"]] = eni["PrivateIpAddress"]
+        group_ids = sorted(set(g["GroupId"] for e in endpoints for g in e.get("Groups", [])))
+        groups = dict((g["GroupId"], g) for g in (
+            ec2.describe_security_groups(GroupIds=group_ids, aws_retry=True)["SecurityGroups"] if group_ids else []))
+        names = dict((e["service_name"], [e["private_dns_name"]]) for e in entries)
+        if endpoints:
+            kwargs = {"ServiceNames": sorted(set(e["ServiceName"] for e in endpoints))}
+            if region != site_region:
+                kwargs["ServiceRegions"] = [site_region]
+            for detail in all_service_details(ec2, **kwargs):
+                names.setdefault(detail["ServiceName"], []).append(detail.get("PrivateDnsName") or "")
+        endpoint_tables = None
+        agent_vpcs = params["agent_vpcs"] or [{"vpc_id": params["vpc_id"], "region": region, "subnet_ids": None,
+                                               "route_table_ids": None, "aws": None}]
+        for agent in agent_vpcs:
+            agent_region = agent.get("region") or region
+            agent_ec2 = reader.client("ec2", agent_region, agent.get("aws"))
+            agent_route53 = reader.client("route53", region, agent.get("aws"))
+            same_vpc = agent["vpc_id"] == params["vpc_id"]
+            agent_cidr = endpoint_cidr if same_vpc else vpc_cidr(agent_ec2, agent["vpc_id"])
+            zones = agent_route53.list_hosted_zones_by_vpc(VPCId=agent["vpc_id"], VPCRegion=agent_region,
+                                                           aws_retry=True).get("HostedZoneSummaries", [])
+            zones = [{"Id": z["HostedZoneId"], "Name": z["Name"]} for z in zones]
+            here = endpoints if same_vpc else [
+                e for e in all_vpc_endpoints(agent_ec2, Filters=[{"Name": "vpc-id", "Values": [agent["vpc_id"]]}])
+                if e["State"].lower() not in GONE and e["ServiceName"] in wanted]
+            network = None
+            if not same_vpc:
+                peering = peering_between(ec2, params["vpc_id"], agent["vpc_id"])
+                if endpoint_tables is None:
+                    endpoint_tables = ec2.describe_route_tables(
+                        Filters=[{"Name": "vpc-id", "Values": [params["vpc_id"]]}], aws_retry=True)["RouteTables"]
+                agent_tables = agent_ec2.describe_route_tables(
+                    Filters=[{"Name": "vpc-id", "Values": [agent["vpc_id"]]}], aws_retry=True)["RouteTables"]
+                network = (peering, agent_tables)
+            for entry in entries:
+                name = entry["private_dns_name"]
+                zone = path_plan.zone_for(name, zones)
+                records = {zone["Id"]: a_record([home_route53, agent_route53], zone["Id"], name)} if zone else {}
+                found = path_plan.answer(name, zones, records, here, endpoints + ([] if same_vpc else here), names)
+                paths.append(judge(entry, agent, agent_region, agent_cidr, found, addresses, groups, network,
+                                   endpoint_tables, port))
+    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+        module.fail_json_aws(e, msg="Could not read the state of the private path (the results so far are in paths)",
+                             paths=paths)
+    not_private = ["%s %s" % (p["vpc_id"], p["name"]) for p in paths if not p["ok"]]
+    summary = ["%s | %s | %s | %s | %s" % (p["vpc_id"], p["name"], "private" if p["ok"] else p["answer"],
+                                           ",".join(p["addresses"]) or "-", p["cause"] or "")
+               for p in paths]
+    module.exit_json(changed=False, paths=paths, summary=summary, not_private=not_private)
+
+
+def judge(entry, agent, agent_region, agent_cidr, found, addresses, groups, network, endpoint_tables, port):
+    name = entry["private_dns_name"]
+    endpoint = found.get("endpoint")
+    path = dict(vpc_id=agent["vpc_id"], region=agent_region, service=entry["key"], name=name, answer=found["kind"],
+                zone_id=(found.get("zone") or {}).get("Id"), endpoint_id=(endpoint or {}).get("VpcEndpointId"),
+                addresses=sorted(addresses[i] for i in (endpoint or {}).get("NetworkInterfaceIds", []) if i in addresses),
+                reachable=None, ok=False, cause=None)
+    zone_name = (found.get("zone") or {}).get("Name", name).rstrip(".")
+    if found["kind"] == "public":
+        path["cause"] = ("resolves to the public address: no private hosted zone for %s is associated with %s, and no "
+                         "endpoint of %s there has private DNS on" % (name, agent["vpc_id"], entry["key"]))
+        return path
+    if found["kind"] == "no_record":
+        path["cause"] = "the private hosted zone %s answers for %s but holds no A record for it" % (zone_name, agent["vpc_id"])
+        return path
+    if endpoint is None:
+        path["cause"] = ("the A record of the private hosted zone %s does not lead to a Datadog endpoint of this "
+                         "scenario" % zone_name)
+        return path
+    problems = []
+    if network is not None:
+        peering, agent_tables = network
+        peering_id = (peering or {}).get("VpcPeeringConnectionId")
+        status = ((peering or {}).get("Status") or {}).get("Code")
+        if status != "active":
+            problems.append("no active VPC peering connection between %s and the endpoint VPC (%s)"
+                            % (agent["vpc_id"], "%s is %s" % (peering_id, status) if peering else "none"))
+        else:
+            serving = ([t for t in agent_tables if t["RouteTableId"] in agent["route_table_ids"]]
+                       if agent.get("route_table_ids") else path_plan.tables_serving(agent_tables, agent.get("subnet_ids")))
+            for address in path["addresses"][:1]:
+                problems += path_plan.route_problems(serving, address, peering_id, agent["vpc_id"], address)
+            endpoint_serving = path_plan.tables_serving(endpoint_tables, endpoint.get("SubnetIds"))
+            problems += path_plan.route_problems(endpoint_serving, agent_cidr.split("/")[0], peering_id,
+                                                 endpoint["VpcId"], agent_cidr)
+    ingress = path_plan.ingress_problem([groups[g["GroupId"]] for g in endpoint.get("Groups", []) if g["GroupId"] in groups],
+                                        port, agent_cidr)
+    if ingress:
+        problems.append(ingress)
+    path["reachable"] = not problems
+    path["ok"] = not problems and bool(path["addresses"])
+    if problems:
+        path["cause"] = "resolves to the endpoint, but TCP %d cannot get there: %s" % (port, "; ".join(problems))
+    return path
+
+
+if __name__ == "__main__":
+    main()
