@@ -278,9 +278,11 @@ def status(state_dir=None):
     if conf is None or not conf.get("namespaces"):
         return "the twin is down"
     snap = snapshot(state_dir) or {"endpoints": {}, "enis": {}}
-    lines = ["twin %s, sandbox %s, generation %s applied; public intake %s (443, 10516); CA %s" % (
+    from twin.intake import HTTPS_PORT, LOGS_TCP_PORT
+
+    lines = ["twin %s, sandbox %s, generation %s applied; public intake %s (%d, %d); CA %s" % (
         "up" if daemon_alive(conf) else "DOWN (daemon gone)", conf["endpoint_url"], synced_generation(state_dir),
-        conf["public_address"], ca_path(state_dir))]
+        conf["public_address"], HTTPS_PORT, LOGS_TCP_PORT, ca_path(state_dir))]
     for vpc_id, facts in sorted(conf["layout"].items(), key=lambda item: item[1]["index"]):
         lines.append("%s  %s %s %s%s" % (facts["namespace"], facts["region"], facts["account"], facts["cidr"],
                                           "  (%s)" % facts["name"] if facts.get("name") else ""))
