@@ -63,7 +63,7 @@ class Twin:
         if snap is None:
             snap = self.reader.snapshot(self.config["regions"], list(self.layout), self.config.get("agent_groups"))
             snap["generation"] = generation
-        scripts = model.firewall(snap, self.layout)
+        scripts = model.firewall(snap, self.layout, self.config["fabric"])
         for namespace, script in scripts.items():
             if self.applied.get(namespace) != script:
                 net.apply_nft(namespace, script)
@@ -93,7 +93,7 @@ class Twin:
                 server, thread = open_intake("0.0.0.0", HTTPS_PORT, server_pem, recorder, self.classify_private(vpc_id))
                 self.servers.append(server)
                 threads.append(thread)
-        with net.in_namespace(paths.INTERNET):
+        with net.in_namespace(self.config["internet"]):
             for port, raw in ((HTTPS_PORT, False), (LOGS_TCP_PORT, True)):
                 server, thread = open_intake(paths.PUBLIC_ADDRESS, port, server_pem, recorder,
                                              lambda _address: {"side": "public"}, raw=raw)

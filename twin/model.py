@@ -245,7 +245,7 @@ def _rule_matches(rule, members, direction):
     return ["%s meta l4proto %s" % (match, protocol)]
 
 
-def firewall(snap, lay):
+def firewall(snap, lay, fabric_namespace=paths.FABRIC):
     """{namespace: nft script} enforcing peering, routes and security groups as AWS does."""
     scripts = {}
     members = _group_members(snap, lay)
@@ -271,7 +271,7 @@ def firewall(snap, lay):
     if pairs:
         fabric.append("    ip saddr . ip daddr { %s } accept comment \"peered, routed both ways\"" % ", ".join(pairs))
     fabric += ["  }", "}"]
-    scripts[paths.FABRIC] = "\n".join(fabric) + "\n"
+    scripts[fabric_namespace] = "\n".join(fabric) + "\n"
 
     for vpc_id, facts in sorted(lay.items()):
         lines = ["table ip ddpl_twin", "delete table ip ddpl_twin", "table ip ddpl_twin {",

@@ -119,9 +119,6 @@ def twin_scenario():
             outputs = dict(zip(runs, pool.map(lambda run: run_playbook(run[0], run[1], extra), runs.values())))
         assert all(outputs.values())
         variables = {name: json.loads((workdir / ("demo_%s.yml" % name)).read_text()) for name in runs}
-        owner = api._read_owner()
-        if owner and owner != str(STATE_DIR):
-            api.down(owner)  # the tests take the namespaces over from a twin left up by the demo
         conf = api.up(endpoint_url=box.url, account_keys=[OTHER_KEYS["access_key"]], state_dir=STATE_DIR)
         scenario = Scenario(box, variables, api)
         scenario.up_seconds = conf["seconds"]
