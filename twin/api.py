@@ -72,7 +72,7 @@ def prove(site, clients=("log", "metric"), state_dir=None):
     if conf is None or not daemon_alive(conf):
         raise TwinError("the twin is not up: ./dev twin up")
     paths_of = {"log": "/api/v2/logs", "metric": "/api/v2/series", "event": "/api/v1/events"}
-    vpcs = sorted(conf["layout"].items(), key=lambda item: item[1]["index"])
+    vpcs = sorted(conf["layout"].items(), key=lambda item: (item[1].get("name") or item[0], item[0]))
     started = time.time()
 
     def one(vpc_id):
@@ -267,11 +267,10 @@ def status(state_dir=None):
         "up" if daemon_alive(conf) else "DOWN (daemon gone)", conf["endpoint_url"], synced_generation(state_dir),
         conf["fabric"], conf["public_address"], HTTPS_PORT, LOGS_TCP_PORT, conf["internet"], ca_path(state_dir))]
     for vpc_id, facts in sorted(conf["layout"].items(), key=lambda item: item[1]["index"]):
-        lines.append("%s  %s %s %s%s" % (facts["namespace"], facts["region"], facts["account"], facts["cidr"],
-                                          "  (%s)" % facts["name"] if facts.get("name") else ""))
-        lines.append("    agent host %s   resolver %s%s" % (facts["agent"], facts["resolver"],
-                                                           "   agent group %s" % facts["agent_group"]
-                                                           if facts.get("agent_group") else ""))
+        name = "  (%s)" % facts["name"] if facts.get("name") else ""
+        lines.append("%s  %s %s %s%s" % (facts["namespace"], facts["region"], facts["account"], facts["cidr"], name))
+        group = "   agent group %s" % facts["agent_group"] if facts.get("agent_group") else ""
+        lines.append("    agent host %s   resolver %s%s" % (facts["agent"], facts["resolver"], group))
         for endpoint in sorted((e for e in snap["endpoints"].values() if e["vpc_id"] == vpc_id), key=lambda e: e["id"]):
             lines.append("    %s %-9s %s  %s%s" % (
                 endpoint["id"], endpoint["state"], endpoint["service_name"],

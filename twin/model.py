@@ -30,8 +30,8 @@ def layout(snap, vpc_ids, agent_groups=None):
                                 "one router, so their CIDRs must be distinct (as AWS requires for peering); "
                                 "leave one out or give it another CIDR." % (id_a, net_a, id_b, net_b))
         if net_a.overlaps(ipaddress.ip_network(paths.PUBLIC_NET)) or net_a.overlaps(ipaddress.ip_network(paths.TRANSIT_NET)):
-            raise TwinError("VPC %s (%s) overlaps the twin's own ranges %s / %s." % (id_a, net_a, paths.PUBLIC_NET,
-                                                                                      paths.TRANSIT_NET))
+            raise TwinError("VPC %s (%s) overlaps the twin's own ranges %s / %s."
+                            % (id_a, net_a, paths.PUBLIC_NET, paths.TRANSIT_NET))
     out = {}
     for index, vpc in enumerate(vpcs, start=1):
         if not vpc["subnets"]:
