@@ -125,10 +125,14 @@ def twin_scenario():
         scenario.layout = conf["layout"]
         yield scenario
     finally:
-        from twin import api as twin_api
+        from twin import api as twin_api, net
 
+        made = (twin_api.config(STATE_DIR) or {}).get("namespaces", [])
         twin_api.down(STATE_DIR)
+        twin_api.down(STATE_DIR)  # idempotent
         box.stop()
+        left = [name for name in made if net.exists(name) or (net.ETC_NETNS / name).exists()]
+        assert left == [], "twin down left %s behind" % left
         shutil.rmtree(workdir, ignore_errors=True)
         for key, value in saved.items():
             if value is None:
