@@ -343,6 +343,14 @@ def test_generation_moves_on_writes_only_and_the_twins_reads_are_not_counted(san
     assert sandbox.generation() > after_create
 
 
+def test_regions_lists_the_regions_in_use_without_creating_any(sandbox, aws):
+    aws("ec2", "eu-west-1").describe_vpcs()
+    used = sandbox._call("GET", "/_sandbox/regions")["regions"]
+    assert "eu-west-1" in used["123456789012"]
+    assert "sa-east-1" not in used["123456789012"]
+    assert "sa-east-1" not in sandbox._call("GET", "/_sandbox/regions")["regions"]["123456789012"]
+
+
 # --- 6. fault injection -------------------------------------------------------------------
 
 def test_throttling_is_injected_then_cleared(sandbox, aws):
