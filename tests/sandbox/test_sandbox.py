@@ -477,7 +477,7 @@ def test_private_hosted_zone_blocks_private_dns_on_the_same_vpc(aws):
     with pytest.raises(ClientError) as excinfo:
         create_endpoint(ec2, vpc_id, subnets, PrivateDnsEnabled=True)
     assert "conflicting DNS domain" in str(excinfo.value)
-    create_endpoint(ec2, vpc_id, subnets, PrivateDnsEnabled=False)  # SPEC D: DNS by hand
+    create_endpoint(ec2, vpc_id, subnets, PrivateDnsEnabled=False)  # peered scenario: DNS by private zones
 
 
 
