@@ -379,3 +379,25 @@ def test_validate_only_reads_and_changes_nothing(sandbox, network):
     assert mutating_calls(sandbox.calls()["calls"]) == {} and network.endpoints() == []
     refused = run_module("vpc_endpoints", network.args(validate_only=True, services=["api", "apm"]))
     assert refused["failed"] and "apm" in refused["msg"]
+
+
+def test_user_subnets_stay_a_clashing_zone_is_reported_and_purge_replaces(sandbox):
+    net = Network(cidr="10.44.0.0/16", zones=("a", "b", "c"))
+    other_a = net.client.create_subnet(VpcId=net.vpc_id, CidrBlock="10.44.9.0/24",
+                                       AvailabilityZone="us-east-1a")["Subnet"]["SubnetId"]
+    foreign = hand_made(net, "api", [net.https_group], subnet_ids=[net.subnet_ids[0], net.subnet_ids[2]])
+    wanted = [other_a, net.subnet_ids[1]]
+    result = run_module("vpc_endpoints", net.args(services=["api"], subnet_ids=wanted))
+    assert not result["failed"], result.get("msg")
+    assert result["adopted"] == [foreign]
+    assert result["modified"][foreign]["AddSubnetIds"] == [net.subnet_ids[1]]
+    warnings = str(result.get("warnings"))  # ansible-core 2.19 sends them as structured events
+    assert other_a in warnings and "purge_subnets" in warnings
+    (live,) = net.endpoints()
+    assert sorted(live["SubnetIds"]) == sorted(net.subnet_ids)  # a, b, c: the user's stay
+    assert run_module("vpc_endpoints", net.args(services=["api"], subnet_ids=wanted))["changed"] is False
+
+    purged = run_module("vpc_endpoints", net.args(services=["api"], subnet_ids=wanted, purge_subnets=True))
+    assert purged["changed"] is True
+    (live,) = net.endpoints()
+    assert sorted(live["SubnetIds"]) == sorted(wanted)
