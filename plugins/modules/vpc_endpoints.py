@@ -491,7 +491,8 @@ class EndpointSet:
                 self.module.fail_json(msg="subnet_ids is required with state=present: give one subnet of %s per availability zone." % vpc_id)
             malformed = [s for s in subnet_ids if not SUBNET_ID_PATTERN.match(s or "")]
             if malformed:
-                self.module.fail_json(msg="subnet_ids holds %s, not subnet ids (subnet-...): give subnets of %s." % (", ".join(repr(s) for s in malformed), vpc_id))
+                self.module.fail_json(msg="subnet_ids holds %s, not subnet ids (subnet-...): give subnets of %s."
+                                      % (", ".join(repr(s) for s in malformed), vpc_id))
 
     def fail_aws(self, error, msg, **extra):
         """fail_json_aws, but a credentials refusal says so first (AWS's codes are cryptic)."""
