@@ -142,7 +142,8 @@ options:
       - How long to wait, in seconds. Datadog's guide says creation can take up to ten
         minutes; endpoints still pending after that are a case for Datadog support.
       - The endpoints are polled every 2 s or 10 % of the time waited, whichever is longer
-        (15 s at most), so the module returns soon after the last one is available.
+        (15 s at most), so the module returns soon after the last one is available; once
+        some are available, the next poll is timed for when the rest should be.
     type: int
     default: 600
 extends_documentation_fragment:
@@ -456,6 +457,7 @@ class EndpointSet:
         self.details = {}
         self.endpoints = {}  # service name -> endpoint dict (live, or predicted in check mode)
         self.subnet_zones = {}
+        self.created_at = {}
         self.site = None
         self.service_region = None
         self.entries = []
@@ -756,6 +758,7 @@ class EndpointSet:
                 break
             generation = endpoint["VpcEndpointId"]  # the token named an old, gone endpoint: next generation
         self.created.append(endpoint["VpcEndpointId"])
+        self.created_at[endpoint["VpcEndpointId"]] = time.time()
         return endpoint
 
     def use_concurrent(self, name, keys):
@@ -850,6 +853,7 @@ class EndpointSet:
         started = time.time()
         deadline = started + self.params["wait_timeout"]
         delay = plan.poll_delay(0)
+        created_at = self.created_at  # endpoint id -> when this run's CreateVpcEndpoint returned
         while ids:
             remaining = deadline - time.time()
             if remaining <= 0:
@@ -873,8 +877,11 @@ class EndpointSet:
                                       "then); if it fails again, the reason above says what AWS refused."
                                       % ("/".join(sorted(set(plan.state_of(by_id[i]) for i in failed))), reasons),
                                       failed_endpoint_ids=failed, **self.result())
+            now = time.time()
+            newly_ready = [created_at.get(i, started) for i in ids if i not in pending]
             ids = pending
-            delay = plan.poll_delay(time.time() - started)
+            delay = plan.next_poll(now - started, [created_at.get(i, started) - now for i in pending],
+                                   [c - now for c in newly_ready])
 
     # ---- absent --------------------------------------------------------------------------------
     def ensure_absent(self):

@@ -178,3 +178,33 @@ def test_wait_progress_and_failure_reason():
     assert plan.wait_progress(endpoints) == (["vpce-1"], ["vpce-2"], ["vpce-3"])
     assert plan.failure_reason(endpoints[2]) == "Quota: too many"
     assert plan.failure_reason(endpoint("vpce-4", state="rejected")) == "state rejected"
+
+
+def simulate(created, provisioning):
+    """Polls of the module's loop for endpoints created at the given times; returns (polls, overshoot)."""
+    ready_at = [c + p for c, p in zip(created, provisioning)]
+    start, now, polls, pending = created[-1], created[-1], 0, list(range(len(created)))
+    delay = plan.poll_delay(0)
+    while pending:
+        now += delay
+        polls += 1
+        still = [i for i in pending if ready_at[i] > now]
+        newly = [created[i] - now for i in pending if i not in still]
+        pending = still
+        delay = plan.next_poll(now - start, [created[i] - now for i in pending], newly)
+    return polls, now - max(ready_at)
+
+
+def test_a_batch_with_one_provisioning_time_is_seen_within_one_interval_in_few_polls():
+    created = [i * 0.5 for i in range(10)]  # ten creates, 0.5 s apart, as in the sandbox benchmark
+    polls, overshoot = simulate(created, [10.0] * 10)
+    assert polls <= 4 and 0 <= overshoot <= 2.0
+
+
+@pytest.mark.parametrize("spread", [0, 5, 20, 60])
+def test_varied_provisioning_times_are_never_seen_more_than_3_intervals_late(spread):
+    created = [i * 0.3 for i in range(10)]
+    provisioning = [60 + spread * ((i * 7) % 10) / 10.0 for i in range(10)]  # AWS: about a minute, varying
+    polls, overshoot = simulate(created, provisioning)
+    last = max(c + p for c, p in zip(created, provisioning)) - created[-1]
+    assert overshoot <= 3 * max(plan.MIN_POLL, plan.POLL_FRACTION * last) and polls <= 30
