@@ -84,7 +84,7 @@ options:
       - Make every check that reading can make - site, service keys and names
         (C(DescribeVpcEndpointServices)), region, VPC id and existence, VPC DNS attributes,
         subnets (in the VPC, one per availability zone), security groups, credentials - and
-        return without changing anything (RV(changed) is false).
+        return without changing anything (C(changed) is false).
       - Run it first in a play that creates other resources (such as a security group) so
         that a wrong input stops the play before anything is made.
     type: bool
