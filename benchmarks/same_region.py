@@ -5,8 +5,9 @@ Compares, in one run and on the same sandbox, the collection's vpc_endpoints (on
 the whole set, one polling loop) with what users do today (amazon.aws.ec2_vpc_endpoint in a
 loop, then ec2_vpc_endpoint_info until all are available). Each is run on a fresh VPC, then
 run again with nothing to change. Reports wall time, the wait overhead (how long after the
-slowest endpoint became available the playbook returned) and the AWS API calls the sandbox
-received, by operation.
+slowest endpoint became available the playbook returned, process exit included) and the AWS
+API calls the sandbox received, by operation ("DVE" counts every DescribeVpcEndpoints: the
+collection's one read of existing endpoints and its polls; the loop's per-item reads and polls).
 
     python benchmarks/same_region.py [--pending-seconds 10] [--json PATH]
 """
@@ -82,7 +83,7 @@ def main():
         box.stop()
     title = "Same region, %d Datadog services (%s), sandbox pending time %.1f s" % (len(names), SITE, args.pending_seconds)
     print(title)
-    print("%-38s %-10s %7s %11s %6s %6s  %s" % ("approach", "run", "wall s", "overhead s", "calls", "polls", "calls by operation"))
+    print("%-38s %-10s %7s %11s %6s %6s  %s" % ("approach", "run", "wall s", "overhead s", "calls", "DVE", "calls by operation"))
     for label, runs in results.items():
         for run_name, numbers in runs.items():
             operations = ", ".join("%s %d" % (op.split(":", 1)[1], n) for op, n in sorted(numbers["by_operation"].items()))
