@@ -112,6 +112,17 @@ SITES = {
     },
 }
 
+# Other names Datadog writes for a site (its docs say "US1", "US", "app.datadoghq.com"):
+# alias -> catalog key (of SITES or UNSUPPORTED_SITES). Matched case-insensitively.
+SITE_ALIASES = {
+    "us": "us1",
+    "app.datadoghq.com": "us1",
+    "eu1": "eu",
+    "app.datadoghq.eu": "eu",
+    "us1-fed": "gov",
+    "app.ddog-gov.com": "gov",
+}
+
 # Datadog sites without PrivateLink: refused with a message naming the supported ones.
 UNSUPPORTED_SITES = {
     "us3": "us3.datadoghq.com",
@@ -128,6 +139,10 @@ OWNER_TAG_KEY = "datadog-privatelink:managed-by"
 OWNER_TAG_VALUE = "datadog_privatelink.aws"
 SERVICE_TAG_KEY = "datadog-privatelink:service"
 SITE_TAG_KEY = "datadog-privatelink:site"
+# Tells what the collection created (and may delete) from what it adopted (and never deletes).
+OWNERSHIP_TAG_KEY = "datadog-privatelink:ownership"
+OWNERSHIP_CREATED = "created"
+OWNERSHIP_ADOPTED = "adopted"
 
 
 class CatalogError(ValueError):
@@ -139,8 +154,11 @@ def supported_sites_text():
 
 
 def site_key(site):
-    """Return the catalog key of a site given as key ("ap1") or dd_site ("ap1.datadoghq.com")."""
+    """Return the catalog key of a site given as key ("ap1"), alias ("us") or dd_site ("ap1.datadoghq.com")."""
     wanted = (site or "").strip().lower().rstrip(".")
+    if wanted.startswith("https://"):
+        wanted = wanted[len("https://"):].rstrip("/")
+    wanted = SITE_ALIASES.get(wanted, wanted)
     for key, facts in SITES.items():
         if wanted in (key, facts["dd_site"]):
             return key

@@ -1,5 +1,6 @@
 """The AWS sandbox behaves like AWS where the collection depends on it (see sandbox/README.md)."""
 
+import concurrent.futures
 import os
 import re
 import signal
@@ -296,6 +297,26 @@ def test_client_token_makes_create_idempotent(aws):
     first = create_endpoint(ec2, vpc_id, subnets, ClientToken="token-1")
     again = create_endpoint(ec2, vpc_id, subnets, ClientToken="token-1")
     assert first["VpcEndpointId"] == again["VpcEndpointId"]
+
+
+def test_client_token_with_other_parameters_is_refused_as_aws_does(aws):
+    ec2 = aws("ec2")
+    vpc_id, subnets = make_vpc(ec2)
+    create_endpoint(ec2, vpc_id, subnets, ClientToken="token-2")
+    with pytest.raises(ClientError) as error:
+        create_endpoint(ec2, vpc_id, subnets[:1], ClientToken="token-2")
+    assert error.value.response["Error"]["Code"] == "IdempotentParameterMismatch"
+
+
+def test_client_token_holds_under_concurrent_creates(aws):
+    ec2 = aws("ec2")
+    vpc_id, subnets = make_vpc(ec2)
+    clients = [aws("ec2") for _ in range(4)]  # boto3 makes clients unsafely across threads, calls safely
+    with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
+        ids = list(pool.map(lambda c: create_endpoint(c, vpc_id, subnets, ClientToken="token-3")["VpcEndpointId"], clients))
+    assert len(set(ids)) == 1
+    live = [e for e in ec2.describe_vpc_endpoints(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["VpcEndpoints"]]
+    assert len(live) == 1
 
 
 # --- 5. call counting -----------------------------------------------------------------
