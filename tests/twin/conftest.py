@@ -29,8 +29,8 @@ from sandbox.server import start_sandbox  # noqa: E402
 
 COLLECTIONS = ROOT / ".cache" / "collections"
 STATE_DIR = ROOT / ".cache" / "twin-tests"
-# The services the real clients reach (logs, API) and the Agent's metrics intake: few, to keep the playbooks short.
-SERVICES = ["logs_user", "api", "metrics"]
+# The services the real clients reach (logs, API) and the stand-in Agent's (metrics, Agent logs): few, to keep the playbooks short.
+SERVICES = ["logs_user", "api", "metrics", "logs_agent"]
 CLIENT_TIMEOUT = 1.5
 
 
@@ -118,6 +118,9 @@ def twin_scenario():
         with ThreadPoolExecutor(3) as pool:  # three independent VPC sets: the playbooks mostly wait
             outputs = dict(zip(runs, pool.map(lambda run: run_playbook(run[0], run[1], extra), runs.values())))
         assert all(outputs.values())
+        STATE_DIR.mkdir(parents=True, exist_ok=True)
+        for name, output in outputs.items():  # kept for whoever reads a failure of the tests below
+            (STATE_DIR.parent / ("twin-tests-%s.log" % name)).write_text(output)
         variables = {name: json.loads((workdir / ("demo_%s.yml" % name)).read_text()) for name in runs}
         conf = api.up(endpoint_url=box.url, account_keys=[OTHER_KEYS["access_key"]], state_dir=STATE_DIR)
         scenario = Scenario(box, variables, api)
