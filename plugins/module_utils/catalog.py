@@ -246,11 +246,12 @@ def agent_metrics_host(site, version):
     return VERSIONED_METRICS_HOST % ("-".join(match.groups()), site_facts(site)["dd_site"])
 
 
-def public_cnames(site):
-    """Public CNAMEs Datadog publishes for a site: (pattern, target); "*" stands for one label."""
+def public_dns(site):
+    """Public DNS facts of a site: CNAMEs Datadog publishes, [{"pattern": regex, "target": name}]."""
     dd_site = site_facts(site)["dd_site"]
-    target = "%s.%s" % (dict((k, p) for k, _t, p in SERVICES)[VERSIONED_METRICS_CNAME_KEY], dd_site)
-    return [(VERSIONED_METRICS_HOST % ("*", dd_site), target)]
+    target = intake_hosts(site, [VERSIONED_METRICS_CNAME_KEY])[VERSIONED_METRICS_CNAME_KEY]
+    pattern = "^%s$" % re.escape(VERSIONED_METRICS_HOST % ("@", dd_site)).replace("@", r"\d+-\d+-\d+")
+    return [{"pattern": pattern, "target": target}]
 
 
 def logs_tcp_destination(site):
@@ -263,21 +264,178 @@ def intake_hosts(site, services=None):
     return dict((entry["key"], entry["private_dns_name"]) for entry in service_entries(site, services))
 
 
-# The Agent sends metrics to a host named after its version, which Datadog's public DNS
-# points at the metrics intake (https://docs.datadoghq.com/agent/configuration/network/).
-_AGENT_VERSION = re.compile(r"^(\d+)\.(\d+)\.(\d+)")
+# =====================================================================================
+# Network traffic: every destination of an Agent, its ports and Datadog's IP ranges.
+# Source: https://docs.datadoghq.com/agent/configure_agent/network/ (the "Network traffic"
+# guide). Read by the destinations and ip_ranges lookups, the egress role and
+# docs/generate_network_traffic.py; nothing else restates it.
+# =====================================================================================
+
+# One row per destination. host: "{site}" is the dd_site, "{version}" the Agent's version
+# with dashes ("*" when no version is given). since/before bound the Agent versions that use
+# the row ("6.18.0" stands for 6.18 and 7.18, see agent_version_tuple). section: the product
+# section of the IP ranges document holding its addresses. scope: "datadog" (over TLS to
+# Datadog), "ntp" or "local_network" (no Datadog address). transport: the setting that
+# makes an Agent use the row, when it is not the default.
+NETWORK_DESTINATIONS = (
+    {"key": "metrics", "product": "Metrics and Agent data", "host": "{version}-app.agent.{site}", "port": 443,
+     "protocol": "tcp", "since": "5.2.0", "section": "agents", "allow": "*.agent.{site}"},
+    {"key": "metrics_legacy", "product": "Metrics and Agent data", "host": "app.{site}", "port": 443,
+     "protocol": "tcp", "before": "5.2.0", "section": "agents"},
+    {"key": "api", "product": "API (API key validation, metadata)", "host": "api.{site}", "port": 443,
+     "protocol": "tcp", "since": "6.18.0", "section": "api"},
+    {"key": "api_legacy", "product": "API (API key validation, metadata)", "host": "app.{site}", "port": 443,
+     "protocol": "tcp", "before": "6.18.0", "section": "api"},
+    {"key": "traces", "product": "APM", "host": "trace.agent.{site}", "port": 443, "protocol": "tcp", "section": "apm"},
+    {"key": "process", "product": "Live containers and processes", "host": "process.{site}", "port": 443,
+     "protocol": "tcp", "section": "process"},
+    {"key": "orchestrator", "product": "Orchestrator", "host": "orchestrator.{site}", "port": 443, "protocol": "tcp",
+     "section": "orchestrator"},
+    {"key": "logs_http", "product": "Logs over HTTPS", "host": "agent-http-intake.logs.{site}", "port": 443,
+     "protocol": "tcp", "section": "logs"},
+    {"key": "logs_tcp", "product": "Logs over TCP", "host": LOGS_TCP_HOST[0] + ".{site}", "port": LOGS_TCP_HOST[1],
+     "protocol": "tcp", "section": "logs", "transport": "logs over TCP (logs_config.force_use_http unset)"},
+    {"key": "synthetics", "product": "Synthetics private locations", "host": "intake.synthetics.{site}", "port": 443,
+     "protocol": "tcp", "section": "synthetics"},
+    {"key": "synthetics_v2", "product": "Synthetics private locations (browser tests)",
+     "host": "intake-v2.synthetics.{site}", "port": 443, "protocol": "tcp", "section": "synthetics"},
+    {"key": "hipaa_tcp", "product": "HIPAA logs (legacy)", "host": "tcp-encrypted-intake.logs.{site}", "port": 443,
+     "protocol": "tcp", "section": "logs", "transport": "legacy HIPAA log forwarding"},
+    {"key": "hipaa_lambda", "product": "HIPAA logs (legacy)", "host": "lambda-tcp-encrypted-intake.logs.{site}",
+     "port": 443, "protocol": "tcp", "section": "logs", "transport": "legacy HIPAA log forwarding"},
+    {"key": "hipaa_gcp", "product": "HIPAA logs (legacy)", "host": "gcp-encrypted-intake.logs.{site}", "port": 443,
+     "protocol": "tcp", "section": "logs", "transport": "legacy HIPAA log forwarding"},
+    {"key": "hipaa_http", "product": "HIPAA logs (legacy)", "host": "http-encrypted-intake.logs.{site}", "port": 443,
+     "protocol": "tcp", "section": "logs", "transport": "legacy HIPAA log forwarding"},
+    # The Agent's NTP check asks Datadog's pool by default; on AWS the Amazon Time Sync
+    # Service (link-local, no internet) is the native choice.
+    {"key": "ntp", "product": "NTP", "host": "*.datadog.pool.ntp.org", "port": 123, "protocol": "udp", "scope": "ntp",
+     "verdict": "public_ntp"},
+    {"key": "ntp_aws", "product": "NTP (Amazon Time Sync Service)", "host": "169.254.169.123", "port": 123,
+     "protocol": "udp", "scope": "ntp", "cidr": "169.254.169.123/32", "verdict": "link_local"},
+    {"key": "kubelet", "product": "Kubelet (Kubernetes Agents)", "host": "kubelet of the node", "port": 10250,
+     "protocol": "tcp", "scope": "local_network", "verdict": "in_vpc"},
+    {"key": "kubelet_read_only", "product": "Kubelet read-only port (Kubernetes Agents)", "host": "kubelet of the node",
+     "port": 10255, "protocol": "tcp", "scope": "local_network", "verdict": "in_vpc"},
+)
+
+# Ports the Agent listens on for its own host only: no egress rule, never opened to a network.
+AGENT_LOCAL_PORTS = (
+    (5000, "tcp", "expvar (Agent internal metrics)"),
+    (5001, "tcp", "IPC API"),
+    (5002, "tcp", "GUI"),
+    (8125, "udp", "DogStatsD"),
+    (8126, "tcp", "APM receiver"),
+)
+
+# Datadog's IP ranges: one JSON document per site, with "version", "modified" and one
+# section per product, each holding prefixes_ipv4 and prefixes_ipv6. They change: re-read.
+IP_RANGES_URL = "https://ip-ranges.%s"
+IP_RANGES_SECTIONS = ("agents", "api", "apm", "logs", "process", "orchestrator", "synthetics", "webhooks")
+IP_RANGES_PREFIX_KEYS = {4: "prefixes_ipv4", 6: "prefixes_ipv6"}
+
+# Security group rules written by security_group_rules carry this tag (value: the owner, such
+# as "datadog-privatelink:egress") beside OWNER_TAG_KEY; only rules with it are ever revoked.
+RULE_OWNER_TAG_KEY = "datadog-privatelink:rule-owner"
+
+# Why a destination does not go over PrivateLink; the first three need the internet.
+PUBLIC_REASONS = {
+    "no_service": "no PrivateLink service carries it",
+    "agent_too_old": "Agent too old: newer Agents send this to a host PrivateLink carries",
+    "logs_tcp": "logs over TCP: PrivateLink carries logs over HTTPS only (set logs_config.force_use_http)",
+    "public_ntp": "a public time server: use the Amazon Time Sync Service instead",
+    "link_local": "link-local address in every VPC: no internet needed",
+    "in_vpc": "the node's kubelet, inside the VPC: no internet needed",
+}
+LOCAL_VERDICTS = ("link_local", "in_vpc")
 
 
-def agent_metrics_host(site, version):
-    """The metrics host an Agent of this version uses, e.g. 7-52-1-app.agent.datadoghq.com."""
-    match = _AGENT_VERSION.match(str(version or "").strip())
+def agent_version_tuple(version):
+    """(major, minor, patch) for comparisons; Agent 7.x is 6.x's twin (same minor versions), so 7 compares as 6."""
+    match = _AGENT_VERSION.match((version or "").strip())
     if not match:
         raise CatalogError("Agent version %r is not MAJOR.MINOR.PATCH (for example 7.52.1)." % (version,))
-    return "%s-%s-%s-app.agent.%s" % (match.group(1), match.group(2), match.group(3), site_facts(site)["dd_site"])
+    major, minor, patch = (int(part) for part in match.groups())
+    return (6 if major == 7 else major, minor, patch)
 
 
-def public_dns(site):
-    """Public DNS facts of a site: CNAMEs Datadog publishes, [{"pattern": regex, "target": name}]."""
+def any_dd_site(site):
+    """The dd_site of any Datadog site (with or without PrivateLink), for public facts such as IP ranges."""
+    wanted = (site or "").strip().lower().rstrip(".")
+    for key, facts in SITES.items():
+        if wanted in (key, facts["dd_site"]):
+            return facts["dd_site"]
+    for key, dd_site in UNSUPPORTED_SITES.items():
+        if wanted in (key, dd_site):
+            return dd_site
+    raise CatalogError("Unknown Datadog site %r. Known sites: %s." % (
+        site, ", ".join("%s (%s)" % (k, v) for k, v in list((k, s["dd_site"]) for k, s in SITES.items())
+                        + list(UNSUPPORTED_SITES.items()))))
+
+
+def ip_ranges_url(site):
+    return IP_RANGES_URL % any_dd_site(site)
+
+
+def _host_matches(pattern, host):
+    """True when host matches pattern, "*" standing for one label or a label's leading part."""
+    return re.match("^" + re.escape(pattern).replace(r"\*", "[^.]+") + "$", host) is not None
+
+
+def network_destinations(site, agent_version=None):
+    """The Agent's destinations for a site and Agent version (None: a current Agent), one dict each.
+
+    Keys: key, product, host, port, protocol, scope, private, service_key, section, allow,
+    transport, cidr, verdict (a PUBLIC_REASONS key, empty when private), internet, reason.
+    """
     facts = site_facts(site)
-    metrics = intake_hosts(facts["key"], ["metrics"])["metrics"]
-    return [{"pattern": r"^\d+-\d+-\d+-app\.agent\.%s$" % re.escape(facts["dd_site"]), "target": metrics}]
+    dd_site = facts["dd_site"]
+    version = agent_version_tuple(agent_version) if agent_version else None
+    dashed = "-".join(str(part) for part in _AGENT_VERSION.match(agent_version.strip()).groups()) if agent_version else "*"
+    private_names = dict((entry["private_dns_name"], entry["key"]) for entry in service_entries(site))
+    cnames = public_cnames(site)
+    items = []
+    for row in NETWORK_DESTINATIONS:
+        if row.get("before") and (version is None or version >= agent_version_tuple(row["before"])):
+            continue  # a current Agent (no version given) uses the newer row
+        if row.get("since") and version is not None and version < agent_version_tuple(row["since"]):
+            continue
+        host = row["host"].format(site=dd_site, version=dashed)
+        scope = row.get("scope", "datadog")
+        service_key = private_names.get(host, "")
+        if scope == "datadog" and not service_key:
+            # A public CNAME to a private DNS name is carried by that name's service.
+            service_key = next((private_names.get(target, "") for pattern, target in cnames
+                                if _host_matches(pattern, host) or pattern == host), "")
+        if service_key:
+            verdict = ""
+        elif row.get("verdict"):
+            verdict = row["verdict"]
+        elif row["key"] == "logs_tcp":
+            verdict = "logs_tcp"
+        elif row.get("before"):
+            verdict = "agent_too_old"
+        else:
+            verdict = "no_service"
+        items.append({
+            "key": row["key"], "product": row["product"], "host": host, "port": row["port"],
+            "protocol": row["protocol"], "scope": scope, "private": bool(service_key), "service_key": service_key,
+            "section": row.get("section", ""), "allow": row.get("allow", row["host"]).format(site=dd_site, version=dashed),
+            "transport": row.get("transport", ""), "cidr": row.get("cidr", ""), "verdict": verdict,
+            "internet": bool(verdict) and verdict not in LOCAL_VERDICTS, "reason": PUBLIC_REASONS.get(verdict, ""),
+        })
+    return items
+
+
+def network_summary(site, agent_version=None):
+    """Lines saying which destinations go over PrivateLink and which still need the internet, and why."""
+    items = network_destinations(site, agent_version)
+    label = "Agent %s" % agent_version if agent_version else "a current Agent"
+    lines = ["%s on %s:" % (label, site_facts(site)["dd_site"])]
+    for item in items:
+        if item["private"]:
+            where = "PrivateLink (%s)" % item["service_key"]
+        else:
+            where = "%s: %s" % ("internet" if item["internet"] else "local", item["reason"])
+        lines.append("  %s:%d/%s (%s) - %s" % (item["host"], item["port"], item["protocol"], item["product"], where))
+    return lines

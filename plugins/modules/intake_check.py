@@ -215,8 +215,10 @@ CAUSE_ZONE = ("the private hosted zone %(zone)s is not associated with this VPC,
               "associate the zone with this VPC (private_zones, or private_zone_association from another account)")
 CAUSE_PRIVATE_DNS = ("the VPC endpoint of %(service)s in this VPC does not have private DNS enabled (or there is none): "
                      "turn private DNS on (vpc_endpoints private_dns_enabled, with the VPC's DNS attributes on)")
-CAUSE_NO_RECORD = ("the private hosted zone %(zone)s answers for this VPC but holds no A record for %(name)s: "
-                   "add the A alias record to the endpoint (private_zones)")
+CAUSE_NO_RECORD = ("the private hosted zone %(zone)s answers for this VPC but holds no A record for %(name)s "
+                   "(Datadog's public DNS always answers): add the A alias record to the endpoint (private_zones)")
+CAUSE_NO_DNS = ("this host's resolver has no answer for %(name)s: the VPC's DNS attributes (enableDnsSupport, "
+                "enableDnsHostnames) must be on, and no private hosted zone may hold %(zone)s without its record")
 CAUSE_UNREACHABLE = ("resolves inside %(expected)s but TCP %(port)d does not connect (%(how)s): the peering connection "
                      "must be active and both route tables must route the other VPC's CIDR through it; the endpoint's "
                      "security group must admit TCP %(port)d from this host's VPC CIDR; this host's security group "
@@ -293,14 +295,13 @@ def check(target, networks, expected_text, port, timeout, dns_mode, config):
         facts.update(proxy="%s:%d" % (proxy_host, proxy_port), proxy_state=proxy_state)
         entry.update(verdict="proxy", proxy=facts["proxy"], problem=CAUSE_PROXY % facts)
         return entry
-    entry["addresses"], kind = resolve(name, entry["port"])
+    entry["addresses"] = resolve(name, entry["port"])[0]
     if not entry["addresses"]:
+        # Datadog's public DNS always answers for its names: no answer at all means a private hosted
+        # zone answers for the name in this VPC without an A record (or this VPC has no working DNS).
         entry["verdict"] = "unresolved"
-        if kind == "no_record" and dns_mode != "endpoint_private_dns":
-            entry["problem"] = "does not resolve: " + CAUSE_NO_RECORD % facts
-        else:
-            entry["problem"] = "does not resolve: " + (CAUSE_PRIVATE_DNS if dns_mode == "endpoint_private_dns"
-                                                       else CAUSE_ZONE) % facts
+        entry["problem"] = "does not resolve: " + (CAUSE_NO_DNS if dns_mode == "endpoint_private_dns"
+                                                   else CAUSE_NO_RECORD) % facts
         return entry
     outside = [a for a in entry["addresses"] if not in_networks(a, networks)]
     entry["private"] = not outside

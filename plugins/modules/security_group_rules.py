@@ -1,0 +1,375 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: datadog_privatelink.aws contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: security_group_rules
+short_description: Add or revoke exact security group rules, one by one, touching only the rules it owns
+version_added: 0.1.0
+description:
+  - Ensures a set of rules of one security group, in one direction (egress or ingress). Reads the
+    group once (C(DescribeSecurityGroups) and C(DescribeSecurityGroupRules)), then adds each missing
+    rule with its own C(AuthorizeSecurityGroupEgress) (or C(Ingress)) call and revokes each rule by
+    its rule id with its own C(RevokeSecurityGroupEgress) (or C(Ingress)) call.
+  - A rule it adds carries the tags C(datadog-privatelink:rule-owner=<owner>) and
+    C(datadog-privatelink:managed-by=datadog_privatelink.aws), set in the same call. Only rules
+    tagged with the same O(owner) are ever revoked; every other rule of the group is left as it is.
+  - Ownership is a tag, not the description, because a tag is set atomically with the rule and is
+    not rewritten when a person edits a description in the console; the description (default the
+    owner) is a label for people.
+  - A wanted rule that already exists without the owner's tag (the same protocol, ports and peer,
+    written by someone else) is reported in RV(foreign) and not touched; AWS would refuse a
+    second copy anyway.
+  - Unlike M(amazon.aws.ec2_security_group), it never needs the group's full rule list and never
+    purges a rule it did not write. It does not change the description of an existing rule.
+author:
+  - datadog_privatelink.aws maintainers (@datadog-privatelink)
+options:
+  group_id:
+    description: The security group.
+    type: str
+    required: true
+  direction:
+    description: Which rules of the group.
+    type: str
+    choices: [egress, ingress]
+    default: egress
+  rules:
+    description: The rules. Each has a protocol, ports and exactly one peer.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      protocol:
+        description: V(tcp), V(udp), V(icmp), V(icmpv6), V(all), or an IP protocol number.
+        type: str
+        required: true
+      from_port:
+        description: First port (for ICMP, the type). Required for V(tcp) and V(udp).
+        type: int
+      to_port:
+        description: Last port (for ICMP, the code). Default O(rules[].from_port).
+        type: int
+      cidr_ip:
+        description: IPv4 peer.
+        type: str
+      cidr_ipv6:
+        description: IPv6 peer.
+        type: str
+      security_group_id:
+        description: Security group peer.
+        type: str
+      prefix_list_id:
+        description: Managed prefix list peer.
+        type: str
+      description:
+        description: Description of the rule when it is added. Default O(owner).
+        type: str
+  owner:
+    description:
+      - Who owns the rules; the value of their C(datadog-privatelink:rule-owner) tag.
+      - Default C(datadog-privatelink:<direction>).
+    type: str
+  state:
+    description:
+      - V(present) adds the missing rules; with O(purge=true) it also revokes the owner's rules that are not listed.
+      - V(absent) revokes the listed rules that the owner owns; with O(purge=true) (and no O(rules)), every rule of the owner.
+    type: str
+    choices: [present, absent]
+    default: present
+  purge:
+    description: Also revoke the rules of O(owner) that are not in O(rules) (never another rule).
+    type: bool
+    default: false
+extends_documentation_fragment:
+  - datadog_privatelink.aws.datadog.attributes
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+notes:
+  - Needs C(ec2:DescribeSecurityGroups), C(ec2:DescribeSecurityGroupRules), C(ec2:AuthorizeSecurityGroupEgress) (or C(Ingress)),
+    C(ec2:RevokeSecurityGroupEgress) (or C(Ingress)) and C(ec2:CreateTags) on C(security-group-rule) resources.
+seealso:
+  - module: amazon.aws.ec2_security_group
+  - name: Datadog Network traffic guide
+    description: The ports and destinations of the Datadog Agent.
+    link: https://docs.datadoghq.com/agent/configure_agent/network/
+"""
+
+EXAMPLES = r"""
+- name: TCP 443 to the endpoint VPC and NTP to the Amazon Time Sync Service, nothing else touched
+  datadog_privatelink.aws.security_group_rules:
+    region: us-east-1
+    group_id: sg-0123456789abcdef0
+    rules:
+      - {protocol: tcp, from_port: 443, cidr_ip: 10.20.0.0/16, description: "datadog-privatelink:egress PrivateLink endpoints"}
+      - {protocol: udp, from_port: 123, cidr_ip: 169.254.169.123/32}
+    purge: true   # and revoke the rules this owner wrote before that are no longer listed
+
+- name: Revoke every rule it wrote on that group
+  datadog_privatelink.aws.security_group_rules:
+    region: us-east-1
+    group_id: sg-0123456789abcdef0
+    state: absent
+    purge: true
+"""
+
+RETURN = r"""
+group_id:
+  description: The security group.
+  returned: always
+  type: str
+  sample: sg-0123456789abcdef0
+vpc_id:
+  description: Its VPC.
+  returned: always
+  type: str
+added:
+  description: Rules added (in check mode, that would be), with their C(rule_id) once added.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - {protocol: udp, from_port: 123, to_port: 123, cidr_ip: 169.254.169.123/32, description: "datadog-privatelink:egress",
+       rule_id: sgr-0a1b2c3d4e5f67890}
+removed:
+  description: Rules of the owner revoked (in check mode, that would be).
+  returned: always
+  type: list
+  elements: dict
+unchanged:
+  description: Wanted rules the owner already has.
+  returned: always
+  type: list
+  elements: dict
+foreign:
+  description: Wanted rules that already exist without the owner's tag; left alone.
+  returned: always
+  type: list
+  elements: dict
+rules:
+  description: The owner's rules on the group afterwards (in check mode, as they would be).
+  returned: always
+  type: list
+  elements: dict
+allows_all:
+  description:
+    - True when the group also has a rule allowing all traffic to (or from) C(0.0.0.0/0) or C(::/0) in this direction,
+      such as the default egress rule; the rules above then restrict nothing until that rule is removed.
+  returned: always
+  type: bool
+"""
+
+try:
+    import botocore
+except ImportError:
+    pass  # handled by AnsibleAWSModule
+
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+
+from ansible_collections.datadog_privatelink.aws.plugins.module_utils import catalog
+
+PROTOCOLS = {"tcp": "tcp", "6": "tcp", "udp": "udp", "17": "udp", "icmp": "icmp", "1": "icmp",
+             "icmpv6": "icmpv6", "58": "icmpv6", "all": "-1", "-1": "-1"}
+PEERS = ("cidr_ip", "cidr_ipv6", "security_group_id", "prefix_list_id")
+
+
+def normalize(rule, owner):
+    """The rule as compared and returned, or a message saying what is wrong with it."""
+    protocol = PROTOCOLS.get(str(rule["protocol"]).strip().lower(), str(rule["protocol"]).strip().lower())
+    peers = [key for key in PEERS if rule.get(key)]
+    if len(peers) != 1:
+        return None, "each rule needs exactly one of %s (got %s)" % (", ".join(PEERS), ", ".join(peers) or "none")
+    if protocol == "-1":
+        from_port = to_port = -1
+    else:
+        from_port = rule.get("from_port")
+        to_port = rule.get("to_port") if rule.get("to_port") is not None else from_port
+        if protocol in ("tcp", "udp") and (from_port is None or not 0 <= from_port <= to_port <= 65535):
+            return None, "%s rules need from_port (and to_port >= from_port) within 0-65535" % protocol
+        if from_port is None:
+            from_port = to_port = -1
+    return {"protocol": protocol, "from_port": from_port, "to_port": to_port, peers[0]: rule[peers[0]],
+            "description": rule.get("description") or owner}, None
+
+
+def identity(rule):
+    peer = next((key, rule[key]) for key in PEERS if rule.get(key))
+    return (rule["protocol"], rule["from_port"], rule["to_port"], peer)
+
+
+def from_aws(item):
+    """A DescribeSecurityGroupRules item in this module's shape."""
+    rule = {"protocol": PROTOCOLS.get(item["IpProtocol"], item["IpProtocol"]), "from_port": item.get("FromPort", -1),
+            "to_port": item.get("ToPort", -1), "description": item.get("Description", ""), "rule_id": item["SecurityGroupRuleId"]}
+    if item.get("CidrIpv4"):
+        rule["cidr_ip"] = item["CidrIpv4"]
+    elif item.get("CidrIpv6"):
+        rule["cidr_ipv6"] = item["CidrIpv6"]
+    elif item.get("PrefixListId"):
+        rule["prefix_list_id"] = item["PrefixListId"]
+    elif item.get("ReferencedGroupInfo", {}).get("GroupId"):
+        rule["security_group_id"] = item["ReferencedGroupInfo"]["GroupId"]
+    rule["tags"] = dict((tag["Key"], tag["Value"]) for tag in item.get("Tags", []))
+    return rule
+
+
+def permission(rule):
+    """The IpPermissions entry of one rule."""
+    entry = {"IpProtocol": rule["protocol"]}
+    if rule["protocol"] != "-1":
+        entry.update(FromPort=rule["from_port"], ToPort=rule["to_port"])
+    description = rule["description"]
+    if rule.get("cidr_ip"):
+        entry["IpRanges"] = [{"CidrIp": rule["cidr_ip"], "Description": description}]
+    elif rule.get("cidr_ipv6"):
+        entry["Ipv6Ranges"] = [{"CidrIpv6": rule["cidr_ipv6"], "Description": description}]
+    elif rule.get("prefix_list_id"):
+        entry["PrefixListIds"] = [{"PrefixListId": rule["prefix_list_id"], "Description": description}]
+    else:
+        entry["UserIdGroupPairs"] = [{"GroupId": rule["security_group_id"], "Description": description}]
+    return entry
+
+
+def text(rule, direction):
+    """One line per rule, for --diff."""
+    ports = "all" if rule["protocol"] == "-1" else (
+        "%d" % rule["from_port"] if rule["from_port"] == rule["to_port"] else "%d-%d" % (rule["from_port"], rule["to_port"]))
+    peer = next(rule[key] for key in PEERS if rule.get(key))
+    return "%s %s %s %s %s" % (direction, rule["protocol"], ports, "to" if direction == "egress" else "from", peer)
+
+
+def public(rule):
+    return dict((key, value) for key, value in rule.items() if key != "tags")
+
+
+def main():
+    module = AnsibleAWSModule(
+        argument_spec=dict(
+            group_id=dict(type="str", required=True),
+            direction=dict(type="str", choices=["egress", "ingress"], default="egress"),
+            rules=dict(type="list", elements="dict", default=[], options=dict(
+                protocol=dict(type="str", required=True),
+                from_port=dict(type="int"),
+                to_port=dict(type="int"),
+                cidr_ip=dict(type="str"),
+                cidr_ipv6=dict(type="str"),
+                security_group_id=dict(type="str"),
+                prefix_list_id=dict(type="str"),
+                description=dict(type="str"),
+            )),
+            owner=dict(type="str"),
+            state=dict(type="str", choices=["present", "absent"], default="present"),
+            purge=dict(type="bool", default=False),
+        ),
+        supports_check_mode=True,
+    )
+    group_id = module.params["group_id"]
+    direction = module.params["direction"]
+    owner = module.params["owner"] or "datadog-privatelink:%s" % direction
+    present = module.params["state"] == "present"
+    purge = module.params["purge"]
+
+    wanted, problems = [], []
+    for index, given in enumerate(module.params["rules"]):
+        rule, problem = normalize(given, owner)
+        if problem:
+            problems.append("rules[%d]: %s" % (index, problem))
+        elif identity(rule) not in [identity(w) for w in wanted]:
+            wanted.append(rule)
+    if problems:
+        module.fail_json(msg="Invalid rules: %s." % "; ".join(problems))
+
+    client = module.client("ec2", retry_decorator=AWSRetry.jittered_backoff())
+    try:
+        group = client.describe_security_groups(aws_retry=True, GroupIds=[group_id])["SecurityGroups"][0]
+    except is_boto3_error_code("InvalidGroup.NotFound"):
+        module.fail_json(msg="Security group %s not found in %s; give the id of an existing group (sg-...)." % (group_id, module.region))
+    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
+        module.fail_json_aws(e, msg="Could not describe security group %s" % group_id)
+    try:
+        paginator = client.get_paginator("describe_security_group_rules")
+        items = paginator.paginate(Filters=[{"Name": "group-id", "Values": [group_id]}]).build_full_result()["SecurityGroupRules"]
+    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+        module.fail_json_aws(e, msg="Could not describe the rules of security group %s" % group_id)
+
+    existing = [from_aws(item) for item in items if item.get("IsEgress") == (direction == "egress")]
+    owned = [rule for rule in existing if rule["tags"].get(catalog.RULE_OWNER_TAG_KEY) == owner]
+    others = [rule for rule in existing if rule not in owned]
+    owned_by_id = dict((identity(rule), rule) for rule in owned)
+    others_by_id = dict((identity(rule), rule) for rule in others)
+    wanted_ids = set(identity(rule) for rule in wanted)
+
+    result = dict(changed=False, group_id=group_id, vpc_id=group.get("VpcId", ""), added=[], removed=[], unchanged=[], foreign=[],
+                  allows_all=any(rule["protocol"] == "-1" and (rule.get("cidr_ip") == "0.0.0.0/0" or rule.get("cidr_ipv6") == "::/0")
+                                 for rule in existing))
+    to_add, to_revoke = [], []
+    if present:
+        for rule in wanted:
+            if identity(rule) in owned_by_id:
+                result["unchanged"].append(public(owned_by_id[identity(rule)]))
+            elif identity(rule) in others_by_id:
+                result["foreign"].append(public(others_by_id[identity(rule)]))
+            else:
+                to_add.append(rule)
+        if purge:
+            to_revoke = [rule for rule in owned if identity(rule) not in wanted_ids]
+    else:
+        to_revoke = [rule for rule in owned if purge or identity(rule) in wanted_ids]
+        result["foreign"] = [public(others_by_id[identity(rule)]) for rule in wanted if identity(rule) in others_by_id]
+
+    authorize = client.authorize_security_group_egress if direction == "egress" else client.authorize_security_group_ingress
+    revoke = client.revoke_security_group_egress if direction == "egress" else client.revoke_security_group_ingress
+    tags = [{"Key": catalog.OWNER_TAG_KEY, "Value": catalog.OWNER_TAG_VALUE}, {"Key": catalog.RULE_OWNER_TAG_KEY, "Value": owner}]
+    for rule in to_revoke:
+        result["changed"] = True
+        result["removed"].append(public(rule))
+        if module.check_mode:
+            continue
+        try:
+            revoke(aws_retry=True, GroupId=group_id, SecurityGroupRuleIds=[rule["rule_id"]])
+        except is_boto3_error_code("InvalidSecurityGroupRuleId.NotFound"):
+            pass  # already gone: what was wanted
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
+            module.fail_json_aws(e, msg="Could not revoke %s (%s); the rules done before it are in the result"
+                                 % (text(rule, direction), rule["rule_id"]), **result)
+    for rule in to_add:
+        result["changed"] = True
+        if module.check_mode:
+            result["added"].append(rule)
+            continue
+        try:
+            answer = authorize(aws_retry=True, GroupId=group_id, IpPermissions=[permission(rule)],
+                               TagSpecifications=[{"ResourceType": "security-group-rule", "Tags": tags}])
+        except is_boto3_error_code("InvalidPermission.Duplicate"):
+            module.warn("%s appeared on %s while this ran, without the owner's tag; it is left alone." % (text(rule, direction), group_id))
+            result["foreign"].append(rule)
+            continue
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
+            module.fail_json_aws(e, msg="Could not add %s to %s; the rules done before it are in the result"
+                                 % (text(rule, direction), group_id), **result)
+        added = dict(rule, rule_id=next((r["SecurityGroupRuleId"] for r in answer.get("SecurityGroupRules", [])), ""))
+        result["added"].append(added)
+
+    removed_ids = set(identity(rule) for rule in to_revoke)
+    after = [public(rule) for rule in owned if identity(rule) not in removed_ids] + result["added"]
+    result["rules"] = sorted(after, key=lambda rule: text(rule, direction))
+    if module._diff:
+        result["diff"] = {
+            "before_header": "%s rules of %s owned by %s" % (direction, group_id, owner),
+            "after_header": "%s rules of %s owned by %s" % (direction, group_id, owner),
+            "before": "".join(sorted(text(rule, direction) + "\n" for rule in owned)),
+            "after": "".join(sorted(text(rule, direction) + "\n" for rule in result["rules"])),
+        }
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
