@@ -246,12 +246,17 @@ def agent_metrics_host(site, version):
     return VERSIONED_METRICS_HOST % ("-".join(match.groups()), site_facts(site)["dd_site"])
 
 
-def public_dns(site):
-    """Public DNS facts of a site: CNAMEs Datadog publishes, [{"pattern": regex, "target": name}]."""
+def public_cnames(site):
+    """Public CNAMEs Datadog publishes for a site: [(pattern, target)]; "*" in a pattern is the Agent's version label."""
     dd_site = site_facts(site)["dd_site"]
     target = intake_hosts(site, [VERSIONED_METRICS_CNAME_KEY])[VERSIONED_METRICS_CNAME_KEY]
-    pattern = "^%s$" % re.escape(VERSIONED_METRICS_HOST % ("@", dd_site)).replace("@", r"\d+-\d+-\d+")
-    return [{"pattern": pattern, "target": target}]
+    return [(VERSIONED_METRICS_HOST % ("*", dd_site), target)]
+
+
+def public_dns(site):
+    """The same CNAMEs as regular expressions on full names: [{"pattern": regex, "target": name}]."""
+    return [{"pattern": "^%s$" % re.escape(pattern).replace(r"\*", r"\d+-\d+-\d+"), "target": target}
+            for pattern, target in public_cnames(site)]
 
 
 def logs_tcp_destination(site):
