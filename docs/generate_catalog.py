@@ -33,11 +33,12 @@ def render(catalog):
         "",
         "## Sites",
         "",
-        "| site key | dd_site | AWS region of Datadog's endpoint services |",
-        "|---|---|---|",
+        "| site key | dd_site | also accepted | AWS region of Datadog's endpoint services |",
+        "|---|---|---|---|",
     ]
     for key, site in catalog.SITES.items():
-        lines.append("| `%s` | `%s` | `%s` |" % (key, site["dd_site"], site["region"]))
+        aliases = ", ".join("`%s`" % alias for alias, target in catalog.SITE_ALIASES.items() if target == key)
+        lines.append("| `%s` | `%s` | %s | `%s` |" % (key, site["dd_site"], aliases, site["region"]))
     lines += [
         "",
         "Without PrivateLink (refused): " + ", ".join(

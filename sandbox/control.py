@@ -45,6 +45,8 @@ class SandboxState:
             self.authorizations = {}
             # Bumped by every mutating AWS call; never goes back, so a watcher sees a reset too.
             self.generation = getattr(self, "generation", 0) + 1
+            # account id -> CreateHostedZone caller references used, kept after the zone is deleted
+            self.caller_references = {}
 
     # --- call counting -------------------------------------------------------
     def count(self, service, operation):

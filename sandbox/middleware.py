@@ -80,10 +80,16 @@ class SandboxMiddleware:
         try:
             if service == "route53":
                 access_key, _region, _service = credential_scope(environ)
-                answer = route53_auth.handle(environ["REQUEST_METHOD"], path, body, account_of(environ, access_key),
-                                             environ.get("QUERY_STRING", ""))
-                if answer is not None:
-                    return self._send(start_response, *answer)
+                caller = account_of(environ, access_key)
+                # One Route53 change at a time, its checks included, so racing clients meet AWS's refusals.
+                with route53_auth.LOCK:
+                    answer = route53_auth.handle(environ["REQUEST_METHOD"], path, body, caller,
+                                                 environ.get("QUERY_STRING", ""))
+                    if answer is not None:
+                        return self._send(start_response, *answer)
+                    response = self.moto_app(environ, start_response)
+                    route53_auth.after_moto(environ["REQUEST_METHOD"], path, body, caller)
+                    return response
             return self.moto_app(environ, start_response)
         finally:
             if is_mutating(operation):  # after the change is made, so a reader of the new number sees it

@@ -1,13 +1,17 @@
-"""Route53 cross-account VPC association, which moto does not model.
+"""Route53 cross-account VPC association and the refusals of AWS that moto does not model.
 
 Handled at the WSGI layer before moto: CreateVPCAssociationAuthorization,
 ListVPCAssociationAuthorizations, DeleteVPCAssociationAuthorization, the checks of
 AssociateVPCWithHostedZone / DisassociateVPCFromHostedZone across accounts, and
-ListHostedZonesByVPC across accounts.
-Authorizations live in control.STATE (cleared by reset).
+ListHostedZonesByVPC across accounts. CreateHostedZone and AssociateVPCWithHostedZone refuse
+what AWS refuses: a repeated CallerReference (HostedZoneAlreadyExists, even after the zone
+was deleted) and a second private zone of one name on one VPC (ConflictingDomainExists).
+The middleware holds LOCK around these checks and moto's change, so racing clients see them.
+Authorizations and used caller references live in control.STATE (cleared by reset).
 """
 
 import re
+import threading
 import uuid
 import xml.etree.ElementTree as ET
 from datetime import datetime, timezone
@@ -18,6 +22,8 @@ from moto.route53.models import route53_backends
 from sandbox.control import STATE, error_response
 
 NS = "https://route53.amazonaws.com/doc/2013-04-01/"
+LOCK = threading.RLock()
+_CREATE_PATH = "/2013-04-01/hostedzone"
 _PATH = re.compile(
     r"^/2013-04-01/hostedzone/(?P<zone>[^/]+)/"
     r"(?P<verb>authorizevpcassociation|deauthorizevpcassociation|associatevpc|disassociatevpc)/?$"
@@ -35,17 +41,75 @@ def _ok(root_name, inner_xml):
                  ("Content-Length", str(len(body)))], body
 
 
+def _child_text(node, *path):
+    """Text of a descendant (with or without the Route53 namespace), or None."""
+    for tag in path:
+        if node is None:
+            return None
+        found = node.find("{%s}%s" % (NS, tag))
+        node = found if found is not None else node.find(tag)
+    return node.text if node is not None else None
+
+
 def _vpc_from_body(body):
     root = ET.fromstring(body)
-    vpc = root.find("{%s}VPC" % NS)
-    if vpc is None:
-        vpc = root.find("VPC")
-    def text(tag):
-        node = vpc.find("{%s}%s" % (NS, tag)) if vpc is not None else None
-        if node is None and vpc is not None:
-            node = vpc.find(tag)
-        return node.text if node is not None else None
-    return text("VPCRegion"), text("VPCId")
+    return _child_text(root, "VPC", "VPCRegion"), _child_text(root, "VPC", "VPCId")
+
+
+def _bare(name):
+    return (name or "").rstrip(".").lower()
+
+
+def _zone_on_vpc(name, vpc_id, other_than=None):
+    """The private zone (of any account) named name and associated with vpc_id, or None."""
+    for _account_id, account in list(route53_backends.items()):
+        for zone in account["aws"].zones.values():
+            if (zone.private_zone and zone.resource_id != other_than and _bare(zone.name) == _bare(name)
+                    and any(v.get("vpc_id") == vpc_id for v in zone.vpcs)):
+                return zone
+    return None
+
+
+def _create_request(body):
+    """(name, caller reference, vpc region, vpc id) of a CreateHostedZone body."""
+    root = ET.fromstring(body)
+    return (_child_text(root, "Name"), _child_text(root, "CallerReference"),
+            _child_text(root, "VPC", "VPCRegion"), _child_text(root, "VPC", "VPCId"))
+
+
+def _used_references(caller):
+    with STATE.lock:
+        used = set(STATE.caller_references.get(caller, ()))
+    account = route53_backends[caller]["aws"] if caller in route53_backends else None
+    if account is not None:
+        used.update(zone.caller_reference for zone in account.zones.values())
+    return used
+
+
+def check_create(body, caller):
+    """CreateHostedZone: AWS's refusals that moto lacks, or None to let moto create the zone."""
+    name, reference, _region, vpc_id = _create_request(body)
+    if reference in _used_references(caller):
+        return _error("HostedZoneAlreadyExists",
+                      "A hosted zone has already been created with the specified caller reference.", 409)
+    if vpc_id:
+        zone = _zone_on_vpc(name, vpc_id)
+        if zone is not None:
+            return _error("ConflictingDomainExists",
+                          "A hosted zone with the name %s is already associated with the VPC %s (zone %s)."
+                          % (_bare(name), vpc_id, zone.resource_id), 400)
+    return None
+
+
+def after_moto(method, path, body, caller):
+    """Remember the caller reference of a zone moto just created (AWS never takes it again)."""
+    if method != "POST" or path.rstrip("/") != _CREATE_PATH or not body:
+        return
+    _name, reference, _region, _vpc_id = _create_request(body)
+    account = route53_backends[caller]["aws"] if caller in route53_backends else None
+    if account is not None and any(z.caller_reference == reference for z in account.zones.values()):
+        with STATE.lock:
+            STATE.caller_references.setdefault(caller, set()).add(reference)
 
 
 def _zone_owner(zone_id):
@@ -101,6 +165,8 @@ def handle(method, path, body, caller, query=""):
     """Answer a Route53 request that moto gets wrong; None lets moto answer it."""
     if method == "GET" and path.rstrip("/") == "/2013-04-01/hostedzonesbyvpc":
         return list_zones_by_vpc(query, caller)
+    if method == "POST" and path.rstrip("/") == _CREATE_PATH:
+        return check_create(body, caller)
     match = _PATH.match(path)
     if not match:
         return None
@@ -146,18 +212,25 @@ def handle(method, path, body, caller, query=""):
     vpc_owner = _vpc_owner(region, vpc_id)
     if vpc_owner is None:
         return _error("InvalidVPCId", "The VPC ID '%s' in region %s is not valid." % (vpc_id, region), 400)
-    if owner == caller == vpc_owner:
-        return None  # same account: moto's own code is right
-    if verb == "associatevpc":
+    if verb == "associatevpc" and not (owner == caller == vpc_owner):
         with STATE.lock:
             authorized = {"VPCRegion": region, "VPCId": vpc_id} in STATE.authorizations.get(zone_id, [])
         # Only the VPC's owner can associate it, and only once the zone's owner authorized it.
         if caller != vpc_owner or not authorized:
             return _error("NotAuthorizedException",
                           "The VPC: %s you provided is not authorized to make the association." % vpc_id, 401)
+    if verb == "associatevpc":
         if any(v.get("vpc_id") == vpc_id for v in zone.vpcs):
             return _error("ConflictingDomainExists",
                           "The VPC %s is already associated with the hosted zone %s." % (vpc_id, zone_id), 400)
+        other = _zone_on_vpc(zone.name, vpc_id, other_than=zone.resource_id)
+        if other is not None:
+            return _error("ConflictingDomainExists",
+                          "The VPC %s is already associated with another hosted zone named %s (%s)."
+                          % (vpc_id, _bare(zone.name), other.resource_id), 400)
+    if owner == caller == vpc_owner:
+        return None  # same account, checks passed: moto's own code is right
+    if verb == "associatevpc":
         zone.add_vpc(vpc_id, region)
         return _ok("AssociateVPCWithHostedZoneResponse", _change_info())
     # disassociatevpc: either account may remove the association.

@@ -9,6 +9,7 @@ import json
 import random
 import re
 import string
+import threading
 
 from moto.ec2 import ec2_backends
 from moto.ec2.exceptions import (
@@ -56,6 +57,9 @@ VPCE_HOSTED_ZONE_IDS = {
 
 # States in which an endpoint no longer counts (for conflicts and "is there one already").
 GONE_STATES = ("deleting", "deleted", "failed", "rejected", "expired")
+
+# Creates are serialised: the server is threaded, and a ClientToken check must see earlier creates.
+_CREATE_LOCK = threading.Lock()
 
 _ORIGINAL_COLLECT = VPCBackend.__dict__["_collect_default_endpoint_services"].__func__
 
@@ -300,7 +304,27 @@ def _remove_enis(backend, endpoint, subnet_ids):
 
 # --- CreateVpcEndpoint / ModifyVpcEndpoint / DeleteVpcEndpoints / Describe ------------
 
+def _token_parameters(self):
+    """The request's parameters that an idempotent retry must repeat (AWS compares them)."""
+    return {
+        "VpcId": self._get_param("VpcId"),
+        "ServiceName": self._get_param("ServiceName"),
+        "VpcEndpointType": self._get_param("VpcEndpointType") or "Gateway",
+        "ServiceRegion": self._get_param("ServiceRegion") or self.region,
+        "SubnetIds": sorted(self._get_param("SubnetIds", [])),
+        "SecurityGroupIds": sorted(self._get_param("SecurityGroupIds", [])),
+        "PrivateDnsEnabled": self._get_bool_param("PrivateDnsEnabled", if_none=None),
+        "RouteTableIds": sorted(self._get_param("RouteTableIds", [])),
+        "PolicyDocument": self._get_param("PolicyDocument"),
+    }
+
+
 def _create_vpc_endpoint(self):
+    with _CREATE_LOCK:
+        return _create_vpc_endpoint_locked(self)
+
+
+def _create_vpc_endpoint_locked(self):
     backend, account_id, own_region = self.ec2_backend, self.current_account, self.region
     vpc_id = self._get_param("VpcId")
     service_name = self._get_param("ServiceName")
@@ -314,6 +338,11 @@ def _create_vpc_endpoint(self):
     if client_token:  # idempotent retry: AWS returns the endpoint made by the first call
         for endpoint in backend.vpc_end_points.values():
             if endpoint.client_token == client_token:
+                if getattr(endpoint, "_sandbox_token_parameters", None) != _token_parameters(self):
+                    raise EC2ClientError(
+                        "IdempotentParameterMismatch",
+                        "The request uses the same client token as a previous, but non-identical request.",
+                    )
                 return ActionResult({"VpcEndpoint": endpoint, "ClientToken": client_token})
 
     backend.get_vpc(vpc_id)  # InvalidVpcID.NotFound
@@ -350,6 +379,7 @@ def _create_vpc_endpoint(self):
     )
     endpoint.service_region = service_region
     endpoint.requester_managed = False
+    endpoint._sandbox_token_parameters = _token_parameters(self)
     if interface:
         endpoint.subnet_ids = list(subnet_ids)
         endpoint.ip_address_type = "ipv4"

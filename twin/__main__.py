@@ -2,6 +2,7 @@
 
 import argparse
 import json
+import signal
 import sys
 
 from twin import paths
@@ -18,6 +19,7 @@ def _pairs(values):
 
 
 def main(argv=None):
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `twin status | head` ends quietly
     parser = argparse.ArgumentParser(prog="python -m twin", description="The network twin of the AWS sandbox.")
     parser.add_argument("--state-dir", default=None, help="where the twin keeps its files (default .cache/twin)")
     verbs = parser.add_subparsers(dest="verb", required=True)

@@ -72,7 +72,7 @@ def prove(site, clients=("log", "metric"), state_dir=None):
     if conf is None or not daemon_alive(conf):
         raise TwinError("the twin is not up: ./dev twin up")
     paths_of = {"log": "/api/v2/logs", "metric": "/api/v2/series", "event": "/api/v1/events"}
-    vpcs = sorted(conf["layout"].items(), key=lambda item: item[1]["index"])
+    vpcs = sorted(conf["layout"].items(), key=lambda item: (item[1].get("name") or item[0], item[0]))
     started = time.time()
 
     def one(vpc_id):
@@ -157,13 +157,6 @@ def daemon_alive(conf):
     return b"twin" in cmdline and b"daemon" in cmdline  # the pid is ours, not a recycled one
 
 
-def _read_owner():
-    try:
-        return paths.OWNER_FILE.read_text().strip()
-    except OSError:
-        return None
-
-
 def up(endpoint_url=None, account_keys=(), vpcs=(), agent_groups=None, state_dir=None, lifetime=None):
     """Build the twin from the sandbox's state; returns the config (layout per VPC)."""
     net.check_tools()
@@ -180,14 +173,6 @@ def up(endpoint_url=None, account_keys=(), vpcs=(), agent_groups=None, state_dir
         endpoint_url = env["AWS_ENDPOINT_URL"]
     keys = list(dict.fromkeys([env.get("AWS_ACCESS_KEY_ID") or os.environ.get("AWS_ACCESS_KEY_ID") or "testing"]
                               + list(account_keys)))
-    owner = _read_owner()
-    if owner and owner != str(state_dir):
-        other = config(owner)
-        if other and daemon_alive(other):
-            raise TwinError("another twin (state in %s) owns the ddpl-* namespaces: stop it with "
-                            "`DDPL_TWIN_DIR=%s python -m twin down` first." % (owner, owner))
-        if other:
-            net.teardown(other.get("namespaces", []))
     down(state_dir)
 
     reader = Reader(endpoint_url, keys)
@@ -200,26 +185,26 @@ def up(endpoint_url=None, account_keys=(), vpcs=(), agent_groups=None, state_dir
     snap = reader.snapshot(regions, vpc_ids, agent_groups, check_groups=True)
     lay = model.layout(snap, vpc_ids, agent_groups)
     snap["generation"] = generation
-    namespaces = [paths.FABRIC, paths.INTERNET] + [facts["namespace"] for facts in lay.values()]
-    taken = [name for name in namespaces if net.exists(name)]
-    if taken:
-        raise TwinError("namespace(s) %s exist but no twin owns them: `ip netns del` them." % ", ".join(taken))
     from twin.intake import make_certificates
 
     make_certificates(paths.ca_path(state_dir), state_dir / "server.pem")
+    taken = [facts["namespace"] for facts in lay.values() if net.exists(facts["namespace"])]
+    if taken:
+        raise TwinError("namespace(s) %s exist: another twin models the same VPCs (its `twin down` ends it; "
+                        "`ip netns del` them if none runs)." % ", ".join(taken))
+    fabric, internet = net.claim_shared()
+    namespaces = [fabric, internet] + [facts["namespace"] for facts in lay.values()]
     conf = {"endpoint_url": endpoint_url, "account_keys": keys, "regions": regions, "layout": lay,
-            "agent_groups": agent_groups, "namespaces": namespaces, "public_address": paths.PUBLIC_ADDRESS,
-            "state_dir": str(state_dir), "pid": None}
-    _write_config(state_dir, conf)
-    paths.OWNER_FILE.parent.mkdir(parents=True, exist_ok=True)
-    paths.OWNER_FILE.write_text(str(state_dir) + "\n")
+            "agent_groups": agent_groups, "namespaces": namespaces, "fabric": fabric, "internet": internet,
+            "public_address": paths.PUBLIC_ADDRESS, "state_dir": str(state_dir), "pid": None}
+    _write_config(state_dir, conf)  # from here on, `down` removes what was made
     paths.requests_path(state_dir).write_text("")
     paths.model_path(state_dir).write_text(json.dumps(snap))  # the daemon starts from it if nothing changed since
     for stale in (paths.synced_path(state_dir), state_dir / "failed.json"):
         if stale.exists():
             stale.unlink()
     try:
-        net.build(lay)
+        net.build(lay, fabric, internet)
         argv = [sys.executable, "-m", "twin", "--state-dir", str(state_dir), "daemon"]
         if lifetime:
             argv += ["--lifetime", str(lifetime)]
@@ -264,8 +249,6 @@ def down(state_dir=None):
         if daemon_alive(conf):
             os.kill(conf["pid"], signal.SIGKILL)
     net.teardown(conf.get("namespaces", []))
-    if _read_owner() == str(state_dir):
-        paths.OWNER_FILE.unlink()
     conf["pid"] = None
     conf["namespaces"] = []
     _write_config(state_dir, conf)
@@ -278,15 +261,16 @@ def status(state_dir=None):
     if conf is None or not conf.get("namespaces"):
         return "the twin is down"
     snap = snapshot(state_dir) or {"endpoints": {}, "enis": {}}
-    lines = ["twin %s, sandbox %s, generation %s applied; public intake %s (443, 10516); CA %s" % (
+    from twin.intake import HTTPS_PORT, LOGS_TCP_PORT
+
+    lines = ["twin %s, sandbox %s, generation %s applied; router %s; public intake %s (%d, %d) in %s; CA %s" % (
         "up" if daemon_alive(conf) else "DOWN (daemon gone)", conf["endpoint_url"], synced_generation(state_dir),
-        conf["public_address"], ca_path(state_dir))]
+        conf["fabric"], conf["public_address"], HTTPS_PORT, LOGS_TCP_PORT, conf["internet"], ca_path(state_dir))]
     for vpc_id, facts in sorted(conf["layout"].items(), key=lambda item: item[1]["index"]):
-        lines.append("%s  %s %s %s%s" % (facts["namespace"], facts["region"], facts["account"], facts["cidr"],
-                                          "  (%s)" % facts["name"] if facts.get("name") else ""))
-        lines.append("    agent host %s   resolver %s%s" % (facts["agent"], facts["resolver"],
-                                                           "   agent group %s" % facts["agent_group"]
-                                                           if facts.get("agent_group") else ""))
+        name = "  (%s)" % facts["name"] if facts.get("name") else ""
+        lines.append("%s  %s %s %s%s" % (facts["namespace"], facts["region"], facts["account"], facts["cidr"], name))
+        group = "   agent group %s" % facts["agent_group"] if facts.get("agent_group") else ""
+        lines.append("    agent host %s   resolver %s%s" % (facts["agent"], facts["resolver"], group))
         for endpoint in sorted((e for e in snap["endpoints"].values() if e["vpc_id"] == vpc_id), key=lambda e: e["id"]):
             lines.append("    %s %-9s %s  %s%s" % (
                 endpoint["id"], endpoint["state"], endpoint["service_name"],

@@ -16,7 +16,7 @@ import time
 from twin import model, net, paths
 from twin.aws_state import Reader
 from twin.dns_server import open_resolver
-from twin.intake import Recorder, open_intake
+from twin.intake import HTTPS_PORT, LOGS_TCP_PORT, Recorder, open_intake
 
 POLL_SECONDS = 0.25
 PENDING_REFRESH_SECONDS = 1.0
@@ -63,7 +63,7 @@ class Twin:
         if snap is None:
             snap = self.reader.snapshot(self.config["regions"], list(self.layout), self.config.get("agent_groups"))
             snap["generation"] = generation
-        scripts = model.firewall(snap, self.layout)
+        scripts = model.firewall(snap, self.layout, self.config["fabric"])
         for namespace, script in scripts.items():
             if self.applied.get(namespace) != script:
                 net.apply_nft(namespace, script)
@@ -90,11 +90,11 @@ class Twin:
                 servers, dns_threads = open_resolver(vpc_id, facts["resolver"], self.current)
                 self.servers += [s.server for s in servers]
                 threads += dns_threads
-                server, thread = open_intake("0.0.0.0", 443, server_pem, recorder, self.classify_private(vpc_id))
+                server, thread = open_intake("0.0.0.0", HTTPS_PORT, server_pem, recorder, self.classify_private(vpc_id))
                 self.servers.append(server)
                 threads.append(thread)
-        with net.in_namespace(paths.INTERNET):
-            for port, raw in ((443, False), (10516, True)):
+        with net.in_namespace(self.config["internet"]):
+            for port, raw in ((HTTPS_PORT, False), (LOGS_TCP_PORT, True)):
                 server, thread = open_intake(paths.PUBLIC_ADDRESS, port, server_pem, recorder,
                                              lambda _address: {"side": "public"}, raw=raw)
                 self.servers.append(server)

@@ -25,6 +25,8 @@ ANSWERS = (
     ("/api/v1/check_run", 202, {"status": "ok"}),
 )
 MAX_BODY = 16 * 1024 * 1024
+HTTPS_PORT = 443
+LOGS_TCP_PORT = catalog.LOGS_TCP_HOST[1]  # the Agent's logs over TCP (no PrivateLink service)
 IDLE_SECONDS = 10
 
 
@@ -132,7 +134,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
 
 class _RawHandler(socketserver.BaseRequestHandler):
-    """Logs over TCP (port 10516): accept TLS, record the connection, read until the client stops."""
+    """Logs over TCP (LOGS_TCP_PORT): accept TLS, record the connection, read until the client stops."""
 
     def handle(self):
         try:

@@ -30,8 +30,8 @@ def layout(snap, vpc_ids, agent_groups=None):
                                 "one router, so their CIDRs must be distinct (as AWS requires for peering); "
                                 "leave one out or give it another CIDR." % (id_a, net_a, id_b, net_b))
         if net_a.overlaps(ipaddress.ip_network(paths.PUBLIC_NET)) or net_a.overlaps(ipaddress.ip_network(paths.TRANSIT_NET)):
-            raise TwinError("VPC %s (%s) overlaps the twin's own ranges %s / %s." % (id_a, net_a, paths.PUBLIC_NET,
-                                                                                      paths.TRANSIT_NET))
+            raise TwinError("VPC %s (%s) overlaps the twin's own ranges %s / %s."
+                            % (id_a, net_a, paths.PUBLIC_NET, paths.TRANSIT_NET))
     out = {}
     for index, vpc in enumerate(vpcs, start=1):
         if not vpc["subnets"]:
@@ -245,7 +245,7 @@ def _rule_matches(rule, members, direction):
     return ["%s meta l4proto %s" % (match, protocol)]
 
 
-def firewall(snap, lay):
+def firewall(snap, lay, fabric_namespace=paths.FABRIC):
     """{namespace: nft script} enforcing peering, routes and security groups as AWS does."""
     scripts = {}
     members = _group_members(snap, lay)
@@ -271,7 +271,7 @@ def firewall(snap, lay):
     if pairs:
         fabric.append("    ip saddr . ip daddr { %s } accept comment \"peered, routed both ways\"" % ", ".join(pairs))
     fabric += ["  }", "}"]
-    scripts[paths.FABRIC] = "\n".join(fabric) + "\n"
+    scripts[fabric_namespace] = "\n".join(fabric) + "\n"
 
     for vpc_id, facts in sorted(lay.items()):
         lines = ["table ip ddpl_twin", "delete table ip ddpl_twin", "table ip ddpl_twin {",

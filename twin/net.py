@@ -58,27 +58,39 @@ def exists(namespace):
     return (NETNS_DIR / namespace).exists()
 
 
-def build(lay):
-    """Create the fabric, the internet and one namespace per VPC of the layout."""
-    names = [paths.FABRIC, paths.INTERNET] + [facts["namespace"] for facts in lay.values()]
-    ip_batch(["netns add %s" % name for name in names])
-    links = [(paths.INTERNET, 0)] + [(facts["namespace"], facts["index"]) for facts in lay.values()]
+def claim_shared():
+    """Create this twin's router and internet namespaces under the first free names; (fabric, internet)."""
+    for number in range(1, paths.MAX_TWINS + 1):
+        fabric, internet = paths.shared_names(number)
+        if run(["ip", "netns", "add", fabric], check=False).returncode != 0:
+            continue  # another twin's (`ip netns add` fails on an existing name: the claim is atomic)
+        if run(["ip", "netns", "add", internet], check=False).returncode != 0:
+            run(["ip", "netns", "del", fabric], check=False)
+            continue
+        return fabric, internet
+    raise NetError("%d twins already run on this machine (ip netns list): bring one down." % paths.MAX_TWINS)
+
+
+def build(lay, fabric, internet):
+    """Wire the claimed fabric and internet to one new namespace per VPC of the layout."""
+    ip_batch(["netns add %s" % facts["namespace"] for facts in lay.values()])
+    links = [(internet, 0)] + [(facts["namespace"], facts["index"]) for facts in lay.values()]
     transit = ipaddress.ip_network(paths.TRANSIT_NET)
     root = []
-    fabric = ["link set lo up"]
+    fabric_commands = ["link set lo up"]
     for namespace, index in links:
         # Links are made straight inside their namespaces: the host's namespace never holds them.
-        root.append("link add f%d netns %s type veth peer name eth0 netns %s" % (index, paths.FABRIC, namespace))
+        root.append("link add f%d netns %s type veth peer name eth0 netns %s" % (index, fabric, namespace))
     ip_batch(root)
     for namespace, index in links:
         base = transit.network_address + index * 256
         fabric_side, far_side = base + 1, base + 2
-        fabric += ["addr add %s/24 dev f%d" % (fabric_side, index), "link set f%d up" % index]
+        fabric_commands += ["addr add %s/24 dev f%d" % (fabric_side, index), "link set f%d up" % index]
         local = ["link set lo up", "addr add %s/24 dev eth0" % far_side, "link set eth0 up"]
-        if namespace == paths.INTERNET:
+        if namespace == internet:
             local.append("addr add %s/32 dev lo" % paths.PUBLIC_ADDRESS)
             local.append("route add default via %s dev eth0 src %s" % (fabric_side, paths.PUBLIC_ADDRESS))
-            fabric.append("route add %s via %s dev f%d" % (paths.PUBLIC_NET, far_side, index))
+            fabric_commands.append("route add %s via %s dev f%d" % (paths.PUBLIC_NET, far_side, index))
         else:
             facts = next(f for f in lay.values() if f["namespace"] == namespace)
             local += ["addr add %s/32 dev lo" % address for address in facts["addresses"]]
@@ -86,10 +98,10 @@ def build(lay):
             local += ["route replace table local local %s dev lo proto kernel scope host src %s" % (address, facts["agent"])
                       for address in facts["addresses"] if address != facts["agent"]]
             local.append("route add default via %s dev eth0 src %s" % (fabric_side, facts["agent"]))
-            fabric.append("route add %s via %s dev f%d" % (facts["cidr"], far_side, index))
+            fabric_commands.append("route add %s via %s dev f%d" % (facts["cidr"], far_side, index))
         ip_batch(local, namespace)
-    ip_batch(fabric, paths.FABRIC)
-    write_sysctl(paths.FABRIC, "net/ipv4/ip_forward", "1")
+    ip_batch(fabric_commands, fabric)
+    write_sysctl(fabric, "net/ipv4/ip_forward", "1")
     for facts in lay.values():
         folder = ETC_NETNS / facts["namespace"]
         folder.mkdir(parents=True, exist_ok=True)

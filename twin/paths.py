@@ -17,8 +17,14 @@ PUBLIC_ADDRESS = "198.51.100.10"
 TRANSIT_NET = "100.64.0.0/16"
 # Host number of the Agent host in the VPC's first subnet.
 AGENT_HOST_NUMBER = 10
-# A global note of which state folder owns the namespaces, so two twins never fight over them.
-OWNER_FILE = Path("/run/ddpl-twin/owner")
+# Several twins may run on one machine (other checkouts, CI): the second one's router and
+# internet get a suffix ("ddpl-fabric-2"); VPC namespaces are unique by their VPC ids.
+MAX_TWINS = 9
+
+
+def shared_names(number):
+    suffix = "" if number == 1 else "-%d" % number
+    return FABRIC + suffix, INTERNET + suffix
 
 
 def namespace(vpc_id):

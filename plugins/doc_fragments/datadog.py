@@ -13,8 +13,8 @@ class ModuleDocFragment:
 options:
   site:
     description:
-      - The Datadog site, as its catalog key (V(us1), V(ap1), V(ap2), V(uk1)) or its
-        C(dd_site) name (V(datadoghq.com), V(ap1.datadoghq.com), ...).
+      - The Datadog site, as Datadog writes it - its key (V(us) or V(us1), V(ap1), V(ap2),
+        V(uk1)) or its C(dd_site) name (V(datadoghq.com), V(ap1.datadoghq.com), ...).
       - Sites without PrivateLink (us3, us5, eu, gov) are refused with the list of supported
         ones. The catalog is documented in C(docs/catalog.md).
     type: str

@@ -18,11 +18,15 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import gc
 import json
 import re
+from contextlib import contextmanager
 
 try:
     import yaml
+    from yaml.events import (AliasEvent, DocumentStartEvent, MappingEndEvent, MappingStartEvent, ScalarEvent,
+                             SequenceEndEvent, SequenceStartEvent, StreamEndEvent)
     from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
     HAS_YAML = True
@@ -53,59 +57,162 @@ def newline_of(text):
     return "\r\n" if "\r\n" in text else "\n"
 
 
-def _load(text, what="the file"):
+if HAS_YAML:
+
+    def _cached_resolver(base):
+        class Loader(base):
+            """Tags resolved once per distinct plain value: a large file repeats true, false, numbers."""
+
+            _tags = {}
+
+            def resolve(self, kind, value, implicit):
+                if kind is not ScalarNode:
+                    return super(Loader, self).resolve(kind, value, implicit)
+                key = (value, implicit)
+                tag = self._tags.get(key)
+                if tag is None:
+                    tag = super(Loader, self).resolve(kind, value, implicit)
+                    if len(self._tags) < 100000:
+                        self._tags[key] = tag
+                return tag
+
+        return Loader
+
+    # libyaml composes a 5 MB file in about a second, pure Python in about twenty.
+    _LOADER = _cached_resolver(yaml.CSafeLoader if getattr(yaml, "__with_libyaml__", False) else yaml.SafeLoader)
+else:  # pragma: no cover
+    _LOADER = None
+
+
+@contextmanager
+def _no_gc():
+    """Composing allocates millions of objects that live on: the cyclic GC would rescan them again and again."""
+    enabled = gc.isenabled()
+    gc.disable()
     try:
-        docs = list(yaml.compose_all(text, Loader=_UniqueKeyLoader))
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+# Token names ('<block end>') and the scanner's own punctuation are not the file's text.
+_KEPT_QUOTES = re.compile(r"^<[a-z ]+>$|^[,:\]\[{}?-]$")
+_QUOTED = re.compile(r"'(?:[^'\\\n]|\\.)*'" + r'|"(?:[^"\\\n]|\\.)*"')
+
+
+def _where(mark):
+    return "line %d, column %d" % (mark.line + 1, mark.column + 1)
+
+
+def _clean_problem(problem):
+    """PyYAML's words for a problem, without what it quotes from the file (a character, an alias, a tag)."""
+    def keep(match):
+        inner = match.group(0)[1:-1]
+        if inner in ("\\t", "\t"):
+            return "(a tab)"
+        return match.group(0) if _KEPT_QUOTES.match(inner) else ""
+    return re.sub(r"[ \t]+", " ", _QUOTED.sub(keep, problem or "")).strip() or "invalid syntax"
+
+
+def describe_yaml_error(exc, text, what="the file"):
+    """A parse error as line, column and kind of problem: never a snippet, which could hold the API key."""
+    mark = getattr(exc, "problem_mark", None)
+    problem = _clean_problem(getattr(exc, "problem", None))
+    message = "%s is not valid YAML, left untouched: %s" % (_title(what), problem)
+    if mark is not None:
+        message += " at %s" % _where(mark)
+    context, context_mark = getattr(exc, "context", None), getattr(exc, "context_mark", None)
+    elsewhere = mark is None or (context_mark is not None and (context_mark.line, context_mark.column) != (mark.line, mark.column))
+    if context and context_mark is not None and elsewhere:
+        message += " (%s from %s)" % (_clean_problem(context), _where(context_mark))
+    message += "."
+    if mark is not None and 0 <= mark.index < len(text) and text[mark.index] == "\t":
+        message += " YAML does not allow a tab there: use spaces."
+    return message
+
+
+def _title(what):
+    return what[0].upper() + what[1:]
+
+
+def compose(text, what="the file", unique=True):
+    """The root node of the text's one document (None when empty), duplicate keys refused when ``unique``."""
+    loader = _LOADER(text)
+    try:
+        with _no_gc():
+            docs = []
+            while loader.check_node():
+                docs.append(loader.get_node())
     except yaml.YAMLError as exc:
-        raise YamlEditError("%s is not valid YAML, left untouched: %s" % (what[0].upper() + what[1:], exc))
+        raise YamlEditError(describe_yaml_error(exc, text, what))
+    finally:
+        loader.dispose()
     docs = [doc for doc in docs if doc is not None] or [None]
     if len(docs) > 1:
-        raise YamlEditError("%s holds %d YAML documents; expected one." % (what[0].upper() + what[1:], len(docs)))
+        raise YamlEditError("%s holds %d YAML documents; expected one." % (_title(what), len(docs)))
     root = docs[0]
-    if root is not None and not isinstance(root, MappingNode):
-        if isinstance(root, ScalarNode) and root.value in _NULLS and root.tag.endswith(":null"):
-            return None
-        raise YamlEditError("%s is not a YAML mapping at its top level." % (what[0].upper() + what[1:]))
+    if root is not None and unique:
+        _refuse_duplicates(root, what)
     return root
 
 
-if HAS_YAML:
-
-    class _UniqueKeyLoader(yaml.SafeLoader):
-        """SafeLoader that refuses duplicate keys, as the Agent's YAML parser does."""
-
-        def compose_node(self, parent, index):
-            node = super(_UniqueKeyLoader, self).compose_node(parent, index)
-            if isinstance(node, MappingNode):
-                seen = {}
-                for key, _value in node.value:
-                    if isinstance(key, ScalarNode):
-                        if key.value in seen:
-                            raise yaml.constructor.ConstructorError(
-                                None, None, "duplicate key %r" % key.value, key.start_mark
-                            )
-                        seen[key.value] = True
-            return node
-
-else:  # pragma: no cover
-    _UniqueKeyLoader = None
+def _load(text, what="the file"):
+    root = compose(text, what)
+    if root is not None and not isinstance(root, MappingNode):
+        if isinstance(root, ScalarNode) and root.value in _NULLS and root.tag.endswith(":null"):
+            return None
+        raise YamlEditError("%s is not a YAML mapping at its top level." % _title(what))
+    return root
 
 
-def safe_load(text):
-    root = _load(text)
-    if root is None:
+def _refuse_duplicates(root, what):
+    """The Agent's YAML parser refuses a key given twice in one mapping: so do we (by line, never by name)."""
+    seen_nodes = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen_nodes:
+            continue
+        seen_nodes.add(id(node))
+        if node.__class__ is MappingNode:
+            keys = [key.value for key, _value in node.value if key.__class__ is ScalarNode]
+            if len(set(keys)) != len(keys):
+                _duplicate(node, what)
+            stack.extend(value for _key, value in node.value if value.__class__ is not ScalarNode)
+            stack.extend(key for key, _value in node.value if key.__class__ is not ScalarNode)
+        elif node.__class__ is SequenceNode:
+            stack.extend(item for item in node.value if item.__class__ is not ScalarNode)
+
+
+def _duplicate(node, what):
+    first = {}
+    for key, _value in node.value:
+        if key.__class__ is ScalarNode:
+            if key.value in first:
+                raise YamlEditError(
+                    "%s has a duplicate key at %s (the same key is at %s), left untouched: keep one of them."
+                    % (_title(what), _where(key.start_mark), _where(first[key.value])))
+            first[key.value] = key.start_mark
+
+
+def safe_load(text, what="the file"):
+    return construct(_load(text, what), text, what)
+
+
+def construct(node, text="", what="the file"):
+    """The Python data of a node ({} for an empty file); a value PyYAML cannot build is reported by line."""
+    if node is None:
         return {}
     loader = yaml.SafeLoader("")
     try:
-        return loader.construct_document(root)
-    finally:
-        loader.dispose()
-
-
-def _construct(node):
-    loader = yaml.SafeLoader("")
-    try:
-        return loader.construct_document(node)
+        with _no_gc():
+            return loader.construct_document(node)
+    except yaml.YAMLError as exc:
+        raise YamlEditError(describe_yaml_error(exc, text, what))
+    except (ValueError, TypeError, OverflowError):
+        # A malformed timestamp, base64 or number: PyYAML's message would quote it.
+        raise YamlEditError("%s has a value that cannot be read at %s, left untouched." % (_title(what), _where(node.start_mark)))
     finally:
         loader.dispose()
 
@@ -237,15 +344,38 @@ def _flow(parts, value):
     return "%s: %s" % (render_key(parts[0]), text)
 
 
-def _set_one(text, parts, value):
-    """Return text with ``parts`` set to ``value`` (one splice), or the same text."""
+_ANCHOR = re.compile(r"(?:![^\s,\[\]{}]*[ \t]+)?&([^\s,\[\]{}]+)")
+_ALIAS_NAME = re.compile(r"[ \t]*:?[ \t]*\*([^\s,\[\]{}]+)")
+_NAME_SHOWN = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+
+
+def _shown(name, sigil):
+    return " (%s%s)" % (sigil, name) if name and _NAME_SHOWN.match(name) else ""
+
+
+def _refuse_shared(text, here, key, child):
+    """An edit of a node shared through an alias would change every key that uses it: say so, and what to do."""
+    if child.start_mark.index < key.end_mark.index:
+        # The value was defined earlier in the file: this key holds an alias (`key: *name`).
+        match = _ALIAS_NAME.match(text, key.end_mark.index)
+        raise YamlEditError(
+            "%s is an alias%s of the value at %s, so an edit there would change every key that uses it. "
+            "Replace the alias with the keys it stands for (or give %s its own mapping), then run again."
+            % (here, _shown(match and match.group(1), "*"), _where(child.start_mark), here))
+    match = _ANCHOR.match(text, child.start_mark.index)
+    if match and re.search(r"\*%s(?![^\s,\[\]{}])" % re.escape(match.group(1)), text):
+        raise YamlEditError(
+            "%s is anchored%s and used elsewhere through an alias, so an edit would change those keys too. "
+            "Give the keys that use it their own copy, then run again." % (here, _shown(match.group(1), "&")))
+
+
+def _set_one(text, parts, value, root):
+    """Return text with ``parts`` set to ``value`` (one splice), or the same text; ``root`` is text's parsed root."""
     nl = newline_of(text)
-    root = _load(text)
-    unit = _indent_unit(text, root)
     if root is None:
         # Empty file or comments only: a new block at the end.
         text, at = _ensure_newline_before(text, len(text), nl)
-        return text[:at] + _block(parts, value, 0, unit, nl) + text[at:]
+        return text[:at] + _block(parts, value, 0, _indent_unit(text, root), nl) + text[at:]
 
     node = root
     for depth, part in enumerate(parts):
@@ -265,12 +395,13 @@ def _set_one(text, parts, value):
                 at = _insertion_point(text, node)
                 indent = node.value[0][0].start_mark.column
             text, at = _ensure_newline_before(text, at, nl)
-            return text[:at] + _block(rest, value, indent, unit, nl) + text[at:]
+            return text[:at] + _block(rest, value, indent, _indent_unit(text, root), nl) + text[at:]
+        _refuse_shared(text, here, key, child)
         if depth == len(parts) - 1:
             if not isinstance(child, ScalarNode):
                 raise YamlEditError("%s holds a %s, not a scalar: refusing to replace it." % (
                     here, "list" if isinstance(child, SequenceNode) else "mapping"))
-            if same_value(_construct(child), value):
+            if same_value(construct(child, text), value):
                 return text
             if child.start_mark.index == child.end_mark.index:
                 # `key:` with no value: write the value after the colon.
@@ -285,6 +416,7 @@ def _set_one(text, parts, value):
         if isinstance(child, ScalarNode) and child.tag.endswith(":null"):
             # `logs_config:` (or `logs_config: ~`): give it a nested block.
             sub = parts[depth + 1:]
+            unit = _indent_unit(text, root)
             if child.start_mark.index != child.end_mark.index and child.start_mark.line == key.start_mark.line:
                 text = text[: child.start_mark.index].rstrip(" \t") + text[child.end_mark.index:]
             at = _after_line(text, key.end_mark.index)
@@ -295,23 +427,93 @@ def _set_one(text, parts, value):
     return text  # pragma: no cover
 
 
-def _set_in(data, parts, value):
-    for part in parts[:-1]:
-        if not isinstance(data.get(part), dict):
-            data[part] = {}
-        data = data[part]
-    data[parts[-1]] = value
+_SKIP = ()
 
 
-def _get(data, parts):
-    for part in parts:
-        if not isinstance(data, dict) or part not in data:
-            return _MISSING
-        data = data[part]
-    return data
+def _already_set(text, items):
+    """True when every item already holds its value, read from one pass over the parser's events.
 
-
-_MISSING = object()
+    The common case (a rerun) costs one libyaml parse and no node tree: mappings off the
+    wanted paths are only checked for duplicate keys. Anything unusual on a wanted path (a
+    missing key, an alias, a collection, a second document) returns False, and the full
+    editor then decides (and explains).
+    """
+    wanted = dict(items)
+    prefixes = set(parts[:depth] for parts in wanted for depth in range(1, len(parts)))
+    found = {}
+    stack = []  # [is_mapping, path of this mapping or None, keys seen, path of the pending value or None]
+    documents = 0
+    loader = _LOADER(text)
+    get = loader.get_event
+    try:
+        with _no_gc():
+            while True:
+                event = get()
+                kind = event.__class__
+                if kind is ScalarEvent:
+                    if not stack:
+                        return False
+                    top = stack[-1]
+                    if top[0]:
+                        if top[3] is None:
+                            keys = top[2]
+                            if event.value in keys:
+                                return False
+                            keys.add(event.value)
+                            top[3] = _SKIP if top[1] is None else top[1] + (event.value,)
+                        else:
+                            if top[3] in wanted:
+                                found[top[3]] = event
+                            top[3] = None
+                elif kind is MappingStartEvent or kind is SequenceStartEvent:
+                    path = None
+                    if stack:
+                        top = stack[-1]
+                        if top[0]:
+                            if top[3] is None or top[3] in wanted:
+                                return False  # a complex key, or a collection where a scalar is wanted
+                            if top[3] in prefixes:
+                                path = top[3]
+                            top[3] = None
+                    elif kind is MappingStartEvent:
+                        path = ()
+                    else:
+                        return False
+                    stack.append([kind is MappingStartEvent, path, set() if kind is MappingStartEvent else None, None])
+                elif kind is MappingEndEvent or kind is SequenceEndEvent:
+                    stack.pop()
+                elif kind is AliasEvent:
+                    if not stack:
+                        return False
+                    top = stack[-1]
+                    if top[0]:
+                        if top[3] is None or top[3] in wanted or top[3] in prefixes:
+                            return False
+                        top[3] = None
+                elif kind is DocumentStartEvent:
+                    documents += 1
+                    if documents > 1:
+                        return False
+                elif kind is StreamEndEvent:
+                    break
+    except yaml.YAMLError:
+        return False
+    finally:
+        loader.dispose()
+    for parts, value in wanted.items():
+        event = found.get(parts)
+        if event is None:
+            return False
+        tag = event.tag
+        if tag is None or tag == "!":
+            tag = loader.resolve(ScalarNode, event.value, event.implicit)
+        node = ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
+        try:
+            if not same_value(construct(node, text), value):
+                return False
+        except YamlEditError:
+            return False
+    return True
 
 
 def set_keys(text, settings):
@@ -321,34 +523,102 @@ def set_keys(text, settings):
     to a scalar value. Raises YamlEditError (and changes nothing) when the text is not
     a single valid YAML mapping, when a key would have to replace a list or mapping,
     or when the result would not read back exactly as the original plus the settings.
+    With nothing to change the text is parsed once and only the wanted values are read.
     """
-    before = safe_load(text)
     items = [(split_path(key), value) for key, value in settings.items()]
-    changed = []
-    new = text
-    for parts, value in items:
-        edited = _set_one(new, parts, value)
-        if edited != new:
-            changed.append(".".join(parts))
-            new = edited
-    verify(text, new, before, items)
+    with _no_gc():
+        if _already_set(text, items):
+            return text, []
+        root = _load(text)
+        changed = []
+        new, new_root = text, root
+        for parts, value in items:
+            if new_root is None:
+                new_root = _reload(new)
+            edited = _set_one(new, parts, value, new_root)
+            if edited != new:
+                changed.append(".".join(parts))
+                new, new_root = edited, None
+        if changed:
+            verify(root, new, items)
     return new, changed
 
 
-def verify(old_text, new_text, before, items):
-    """Raise unless new_text parses as ``before`` with exactly ``items`` applied."""
-    expected = plain_copy(before)
-    for parts, value in items:
-        _set_in(expected, parts, value)
+def _reload(text):
     try:
-        after = safe_load(new_text)
+        return _load(text)
     except YamlEditError as exc:
-        raise YamlEditError("Internal error: the edited text would not be valid YAML (%s); file left untouched." % exc)
-    if not same_value(after, expected):
-        raise YamlEditError("Internal error: the edited text does not read back as expected; file left untouched.")
-    for parts, value in items:
-        if not same_value(_get(after, parts), value):  # pragma: no cover - covered by the check above
-            raise YamlEditError("Internal error: %s does not read back as %r." % (".".join(parts), value))
+        raise YamlEditError("Internal error: an edit would not leave valid YAML (%s); file left untouched." % exc)
+
+
+def verify(old_root, new_text, items):
+    """Raise unless new_text reads as the text parsed into ``old_root`` with exactly ``items`` applied.
+
+    The two node trees are compared: off the wanted paths every node must be the same
+    (class, tag, value, order); on them, only the wanted keys may be added, and the wanted
+    values must read back as given. No Python data is built, so a large file stays fast.
+    """
+    new_root = _reload(new_text)
+    wanted = dict(items)
+    prefixes = set(parts[:depth] for parts in wanted for depth in range(0, len(parts)))
+    stack = [(old_root, new_root, ())]
+    seen = set()
+    while stack:
+        old, new, path = stack.pop()
+        if path is None:
+            if (id(old), id(new)) in seen:
+                continue
+            seen.add((id(old), id(new)))
+            if old.__class__ is not new.__class__ or old.tag != new.tag or len(old.value) != len(new.value):
+                _verify_failed()
+            if old.__class__ is ScalarNode:
+                if old.value != new.value:
+                    _verify_failed()
+            elif old.__class__ is SequenceNode:
+                stack.extend((a, b, None) for a, b in zip(old.value, new.value))
+            else:
+                for (old_key, old_value), (new_key, new_value) in zip(old.value, new.value):
+                    stack.append((old_key, new_key, None))
+                    stack.append((old_value, new_value, None))
+        elif path in wanted:
+            if new.__class__ is not ScalarNode or not same_value(construct(new, new_text), wanted[path]):
+                _verify_failed("%s does not read back as %r" % (".".join(path), wanted[path]))
+        else:
+            # A mapping on the way to a wanted key: the old entries in order, plus wanted ones.
+            if new.__class__ is not MappingNode:
+                _verify_failed()
+            old_entries = old.value if old.__class__ is MappingNode else []
+            if old is not None and old.__class__ is not MappingNode and not old.tag.endswith(":null"):
+                _verify_failed()
+            old_names = set(key.value for key, _value in old_entries if key.__class__ is ScalarNode)
+            index = 0
+            for new_key, new_value in new.value:
+                below = path + (new_key.value,) if new_key.__class__ is ScalarNode else None
+                on_path = below in wanted or below in prefixes
+                if index < len(old_entries) and _same_key(old_entries[index][0], new_key):
+                    old_key, old_value = old_entries[index]
+                    index += 1
+                    if on_path:
+                        stack.append((old_value, new_value, below))
+                    else:
+                        stack.append((old_key, new_key, None))
+                        stack.append((old_value, new_value, None))
+                elif on_path and new_key.value not in old_names:
+                    stack.append((None, new_value, below))
+                else:
+                    _verify_failed()
+            if index != len(old_entries):
+                _verify_failed()
+
+
+def _same_key(old, new):
+    if old.__class__ is ScalarNode:
+        return new.__class__ is ScalarNode and old.value == new.value and old.tag == new.tag
+    return old.__class__ is new.__class__
+
+
+def _verify_failed(what="the edited text does not read back as expected"):
+    raise YamlEditError("Internal error: %s; file left untouched." % what)
 
 
 def plain_copy(data):
@@ -358,6 +628,173 @@ def plain_copy(data):
     if isinstance(data, list):
         return [plain_copy(v) for v in data]
     return data
+
+
+# ---------------------------------------------------------------------------------
+# Secrets in a diff: every value that could hold a key, token or password is masked.
+
+MASK = "********"
+# Key names whose values are secret; additional_endpoints maps URLs to API keys, `key` alone is a key too.
+_SECRET_NAME = re.compile(
+    r"api_?key|app_?key|application_?key|access_?key|private_?key|secret|token|passw(?:or)?d|passphrase|pwd$"
+    r"|credential|authorization|cookie|additional_endpoints|(?:^|[_.-])key$",
+    re.I,
+)
+# user:password@ in a URL (up to the last @ of the token, as a password may hold a raw @).
+_URL_USERINFO = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://)([^\s'\"]*)@")
+# NAME=value (a compose environment entry, a command line option).
+_ENV_ENTRY = re.compile(r"""^(\s*["']?-*([A-Za-z_][A-Za-z0-9_.-]*)=)(.*?)(["']?\s*)$""", re.S)
+# A commented `name: value` (or `name=value`); the value runs to the end of the line.
+_COMMENTED_KEY = re.compile(r"""(["']?([A-Za-z0-9_.-]+)["']?[ \t]*(?::(?=[ \t]|$)|=))([ \t]*)(.*)$""")
+# Datadog API (32) and application (40) keys are hex strings: never shown, even in prose.
+_HEX_KEY = re.compile(r"(?<![0-9A-Za-z])[0-9a-fA-F]{32,}(?![0-9A-Za-z])")
+_FULL, _PROXY, _PLAIN = 3, 2, 1
+
+
+def is_secret_name(name):
+    """Whether a key (or environment variable) of this name holds a secret."""
+    return bool(_SECRET_NAME.search(str(name).rsplit(".", maxsplit=1)[-1]))
+
+
+def _mask_span(raw, kind):
+    if kind == _FULL:
+        return re.sub(r"[^\r\n]+", MASK, raw)
+    if kind == _PROXY:
+        # A proxy URL may come without a scheme: everything before its last @ is user information.
+        match = re.match(r"(\s*[\"']?(?:[A-Za-z][A-Za-z0-9+.-]*://)?)(.*)@", raw, re.S)
+        if match:
+            raw = match.group(1) + MASK + raw[match.end(2):]
+    raw = _HEX_KEY.sub(MASK, _URL_USERINFO.sub(lambda m: m.group(1) + MASK + "@", raw))
+    entry = _ENV_ENTRY.match(raw)
+    if entry and _SECRET_NAME.search(entry.group(2)) and entry.group(3):
+        raw = entry.group(1) + MASK + entry.group(4)
+    elif entry and "proxy" in entry.group(2).lower() and "@" in entry.group(3):
+        raw = entry.group(1) + MASK + entry.group(3)[entry.group(3).rindex("@"):] + entry.group(4)
+    return raw
+
+
+def _secret_spans(root):
+    """{start: (end, kind)} of the scalars to mask, from the parsed document."""
+    spans = {}
+
+    def add(node, kind):
+        if node.end_mark.index <= node.start_mark.index:
+            return
+        if kind == _PLAIN and not ("@" in node.value or "=" in node.value or len(node.value) >= 32):
+            return
+        start = node.start_mark.index
+        if spans.get(start, (0, 0))[1] < kind:
+            spans[start] = (node.end_mark.index, kind)
+
+    seen = set()
+    stack = [(root, _PLAIN, False)]
+    while stack:
+        node, kind, in_proxy = stack.pop()
+        if (id(node), kind, in_proxy) in seen:
+            continue
+        seen.add((id(node), kind, in_proxy))
+        if isinstance(node, ScalarNode):
+            add(node, kind)
+        elif isinstance(node, SequenceNode):
+            stack.extend((item, kind, in_proxy) for item in node.value)
+        elif isinstance(node, MappingNode):
+            for key, value in node.value:
+                name = key.value if isinstance(key, ScalarNode) else ""
+                if isinstance(key, ScalarNode):
+                    add(key, _PLAIN)
+                else:
+                    stack.append((key, kind, False))
+                if kind == _FULL or _SECRET_NAME.search(name):
+                    child = _FULL
+                elif in_proxy or "proxy" in name.lower():
+                    child = _PROXY
+                else:
+                    child = _PLAIN
+                stack.append((value, child, name.lower() == "proxy"))
+    return spans
+
+
+def _mask_nodes(text, root):
+    out, at = [], 0
+    spans = _secret_spans(root)
+    for start in sorted(spans):
+        end, kind = spans[start]
+        if start < at:
+            continue
+        out.append(text[at:start])
+        out.append(_mask_span(text[start:end], kind))
+        at = end
+    out.append(text[at:])
+    return "".join(out)
+
+
+def _mask_free_text(part):
+    """Secrets in text outside any value (a comment, or a file that does not parse)."""
+    part = _URL_USERINFO.sub(lambda m: m.group(1) + MASK + "@", part)
+    part = _HEX_KEY.sub(MASK, part)
+    match = _COMMENTED_KEY.search(part)
+    while match:
+        if _SECRET_NAME.search(match.group(2)) and match.group(4).strip():
+            return part[: match.start(4)] + MASK
+        match = _COMMENTED_KEY.search(part, match.end(1))
+    return part
+
+
+def _mask_lines(text, whole_lines):
+    """Mask secrets line by line: in comments only, or (for text that does not parse) everywhere.
+
+    A secret key left without a value (`# additional_endpoints:`) masks the values of the
+    more indented lines that follow it, as a commented-out block would hold them.
+    """
+    out = []
+    block = None  # indentation of the secret key whose nested lines are masked
+    for line in text.splitlines(True):
+        body = line.rstrip("\r\n")
+        ending = line[len(body):]
+        if whole_lines:
+            cut = 0
+        else:
+            hit = re.search(r"(?:^|[ \t])#", body)
+            if not hit:
+                block = None
+                out.append(line)
+                continue
+            cut = hit.end()
+            while cut < len(body) and body[cut] == "#":
+                cut += 1
+        head, part = body[:cut], body[cut:]
+        indent = len(part) - len(part.lstrip(" \t-"))
+        if block is not None and part.strip() and indent > block:
+            item = re.match(r"""^([ \t-]*(?:["']?[^"'\s:]+["']?[ \t]*:[ \t]+)?)(\S.*)$""", part)
+            if item and not item.group(2).rstrip().endswith(":"):
+                part = item.group(1) + MASK
+            out.append(head + _mask_free_text(part) + ending)
+            continue
+        block = None
+        opener = re.match(r"""^[ \t-]*["']?([A-Za-z0-9_.-]+)["']?[ \t]*:[ \t]*$""", part)
+        if opener and _SECRET_NAME.search(opener.group(1)):
+            block = indent
+        out.append(head + _mask_free_text(part) + ending)
+    return "".join(out)
+
+
+def mask_secrets(text):
+    """The text with every secret value replaced by ********, for a diff.
+
+    Values are found by parsing (any style: block, flow, JSON, quoted, multi-line): those of
+    secret-like keys (api_key, app_key, tokens, passwords, additional_endpoints...), user
+    information in URLs, proxy credentials, NAME=value entries of secret-like names. Comments
+    are scanned for commented keys, URLs and hex keys. Text that does not parse is masked
+    line by line, everywhere.
+    """
+    with _no_gc():
+        try:
+            root = compose(text, unique=False)
+        except YamlEditError:
+            return _mask_lines(text, whole_lines=True)
+        if root is not None:
+            text = _mask_nodes(text, root)
+        return _mask_lines(text, whole_lines=False)
 
 
 # ---------------------------------------------------------------------------------

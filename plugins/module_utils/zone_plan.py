@@ -14,6 +14,22 @@ __metaclass__ = type
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils import catalog
 
 ENDPOINT_VPC_TAG_KEY = "datadog-privatelink:endpoint-vpc"
+# Who made the zone: "created" (this collection; it may delete it) or "adopted" (made by hand, never deleted).
+OWNERSHIP_TAG_KEY = "datadog-privatelink:ownership"
+CREATED = "created"
+ADOPTED = "adopted"
+OTHER_RUN = "other-endpoint-vpc"
+CALLER_REFERENCE_PREFIX = "datadog-privatelink"
+# Route53 takes a CallerReference once per account and remembers it after the zone is deleted.
+MAX_GENERATIONS = 50
+# Codes AWS answers when it rejects the credentials themselves (not a permission).
+CREDENTIAL_ERROR_CODES = frozenset([
+    "AuthFailure", "ExpiredToken", "ExpiredTokenException", "IncompleteSignature", "InvalidAccessKeyId",
+    "InvalidClientTokenId", "InvalidSignatureException", "MissingAuthenticationToken", "RequestExpired",
+    "SignatureDoesNotMatch", "UnrecognizedClientException",
+])
+CREDENTIAL_EXCEPTIONS = frozenset(["NoCredentialsError", "PartialCredentialsError", "CredentialRetrievalError",
+                                   "NoAuthTokenError", "TokenRetrievalError", "UnauthorizedSSOTokenError"])
 # One tag per VPC the module associated (key suffix: the VPC id, value: its region), so that
 # purge_vpcs removes only associations this collection made.
 ASSOCIATED_VPC_TAG_PREFIX = "datadog-privatelink:vpc:"
@@ -58,6 +74,15 @@ def alias_record(zone_name, target):
     }
 
 
+def record_view(record):
+    """What --diff shows of an A record: its alias target, or its TTL and values."""
+    if record is None:
+        return None
+    if record.get("AliasTarget"):
+        return dict(record["AliasTarget"])
+    return {"TTL": record.get("TTL"), "ResourceRecords": [r.get("Value") for r in record.get("ResourceRecords") or []]}
+
+
 def record_matches(existing, wanted):
     """True when an existing record set is the wanted alias (names compared without case or final dot)."""
     if existing is None:
@@ -73,17 +98,112 @@ def record_matches(existing, wanted):
     )
 
 
-def zone_tags(keys, site_key, endpoint_vpc_id):
-    return {
-        catalog.OWNER_TAG_KEY: catalog.OWNER_TAG_VALUE,
+def zone_tags(keys, site_key, endpoint_vpc_id, ownership=CREATED):
+    """The collection's tags of a zone; the owner tag marks only the zones it created."""
+    tags = {
         catalog.SERVICE_TAG_KEY: ",".join(keys),
         catalog.SITE_TAG_KEY: site_key,
         ENDPOINT_VPC_TAG_KEY: endpoint_vpc_id,
+        OWNERSHIP_TAG_KEY: ownership,
     }
+    if ownership == CREATED:
+        tags[catalog.OWNER_TAG_KEY] = catalog.OWNER_TAG_VALUE
+    return tags
+
+
+def collection_tag_keys(tags):
+    """The keys of tags this collection writes (removed when it lets go of an adopted zone)."""
+    own = (catalog.OWNER_TAG_KEY, catalog.SERVICE_TAG_KEY, catalog.SITE_TAG_KEY, ENDPOINT_VPC_TAG_KEY, OWNERSHIP_TAG_KEY)
+    return sorted(k for k in tags if k in own or k.startswith(ASSOCIATED_VPC_TAG_PREFIX))
 
 
 def is_ours(tags, endpoint_vpc_id):
     return tags.get(catalog.OWNER_TAG_KEY) == catalog.OWNER_TAG_VALUE and tags.get(ENDPOINT_VPC_TAG_KEY) == endpoint_vpc_id
+
+
+def caller_reference(name, vpc_id, generation=0):
+    """The CreateHostedZone CallerReference of a zone: every run computes the same, so racing runs make one zone."""
+    return "%s:%s:%s:g%d" % (CALLER_REFERENCE_PREFIX, bare(name), vpc_id, generation)
+
+
+def reference_generation(reference, name, vpc_id):
+    """The generation of a CallerReference made by caller_reference for this name and VPC, else None."""
+    base = caller_reference(name, vpc_id, 0)[:-1]
+    rest = (reference or "")[len(base):]
+    if (reference or "").startswith(base) and rest.isdigit():
+        return int(rest)
+    return None
+
+
+def ownership(tags, reference, name, endpoint_vpc_id):
+    """CREATED, ADOPTED, OTHER_RUN (the collection's zone of another endpoint VPC) or None (made by hand)."""
+    if reference_generation(reference, name, endpoint_vpc_id) is not None:
+        return CREATED
+    if tags.get(ENDPOINT_VPC_TAG_KEY) == endpoint_vpc_id:
+        if tags.get(OWNERSHIP_TAG_KEY) == ADOPTED:
+            return ADOPTED
+        if tags.get(catalog.OWNER_TAG_KEY) == catalog.OWNER_TAG_VALUE:
+            return CREATED
+    if tags.get(catalog.OWNER_TAG_KEY) == catalog.OWNER_TAG_VALUE or tags.get(OWNERSHIP_TAG_KEY):
+        return OTHER_RUN
+    return None
+
+
+def _vpc_list(vpcs):
+    return ", ".join("%s (%s)" % (v["vpc_id"], v["region"]) for v in sorted(vpcs, key=vpc_key))
+
+
+def choose_zone(name, zones, endpoint_vpc):
+    """Pick the one zone that serves a name among the zones of that name on the run's VPCs.
+
+    zones: [{zone_id, owner_account (None: this account), owner_service, ownership, vpcs,
+    run_vpcs (the VPCs of this run it is associated with)}]. Returns (keep, duplicates, refusal):
+    keep is the zone to use (None: create one), duplicates the other zones this collection
+    created (to delete), refusal a message saying what to change, or None.
+    Every run ranks the zones alike, so racing runs keep the same one.
+    """
+    for zone in sorted(zones, key=lambda z: z["zone_id"]):
+        where = _vpc_list(zone["run_vpcs"])
+        if zone.get("owner_service"):
+            return None, [], (
+                "The private zone %s (%s), managed by the AWS service %s, is associated with %s: an interface endpoint with "
+                "private DNS already answers for this name there. Turn private DNS off on that endpoint (vpc_endpoints "
+                "private_dns_enabled: false) or leave that VPC out of this run." % (name, zone["zone_id"], zone["owner_service"], where))
+        if zone.get("owner_account"):
+            return None, [], (
+                "The private zone %s (%s) of account %s is associated with %s, so that VPC would never use this "
+                "collection's zone. Disassociate it with account %s's credentials, or leave that VPC out of this run."
+                % (name, zone["zone_id"], zone["owner_account"], where, zone["owner_account"]))
+        if zone["ownership"] == OTHER_RUN:
+            return None, [], (
+                "The private zone %s (%s) serves the endpoints of another VPC (its tag %s) and is associated with %s; a "
+                "VPC resolves a name through one zone only. Leave that VPC out of one of the two runs, or remove the other "
+                "run's zones (state: absent with its vpc_id)." % (name, zone["zone_id"], ENDPOINT_VPC_TAG_KEY, where))
+    if not zones:
+        return None, [], None
+    endpoint = vpc_key(endpoint_vpc)
+    ranked = sorted(zones, key=lambda z: (endpoint not in set(vpc_key(v) for v in z["vpcs"]), z["ownership"] == CREATED,
+                                          z["zone_id"]))
+    keep, rest = ranked[0], ranked[1:]
+    blocking = [z for z in rest if z["ownership"] != CREATED]
+    if blocking:
+        zone = blocking[0]
+        return keep, [], (
+            "The private zone %s (%s), not created by this collection, is associated with %s, while the zone %s serves "
+            "this run; a VPC resolves a name through one zone only. Disassociate that VPC from %s (or delete that zone) "
+            "and run again: this run then associates it with %s."
+            % (name, zone["zone_id"], _vpc_list(zone["run_vpcs"]), keep["zone_id"], zone["zone_id"], keep["zone_id"]))
+    return keep, rest, None
+
+
+def credentials_problem(error):
+    """A sentence when AWS rejected the credentials (or none were found), else None."""
+    if type(error).__name__ in CREDENTIAL_EXCEPTIONS:
+        return "no usable AWS credentials were found (%s)" % error
+    code = (getattr(error, "response", None) or {}).get("Error", {}).get("Code")
+    if code in CREDENTIAL_ERROR_CODES:
+        return "AWS rejected the credentials (%s: %s)" % (code, (error.response.get("Error") or {}).get("Message", ""))
+    return None
 
 
 def associated_by_us(tags):

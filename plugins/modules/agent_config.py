@@ -14,7 +14,7 @@ short_description: Set a few keys of the Datadog Agent's YAML configuration, kee
 version_added: 0.1.0
 description:
   - Sets the given keys of a YAML file such as the Datadog Agent's C(datadog.yaml)
-    (for example C(logs_config.force_use_http=true), SPEC B5) and changes nothing else;
+    (for example C(logs_config.force_use_http=true)) and changes nothing else;
     every other key, comment, blank line, the key order, quoting, line endings (LF or
     CRLF), a missing final newline, and the file's owner, group and mode stay as they were.
   - A key that is missing is added inside its existing parent mapping at that mapping's
@@ -26,12 +26,21 @@ description:
     left untouched.
   - With O(compose_service), the file is a Docker Compose file and O(settings) are
     environment variables of that service (C(environment) in list or mapping form).
-  - In the diff, values of keys that look like secrets (C(api_key), C(DD_API_KEY), tokens,
-    passwords) are masked.
+  - A symbolic link is followed; its target is edited (the temporary file sits beside the
+    target) and the link stays a link.
+  - Runs that edit one file at the same time take turns; each holds an exclusive lock
+    (C(flock)) on the file, or on its directory while the file does not exist yet, from
+    reading it to replacing it. Check mode takes no lock.
+  - In the diff, every value that could hold a secret is masked, whatever the YAML style
+    (block, flow, JSON, quoted, multi-line) - C(api_key), C(app_key), the API keys under
+    C(additional_endpoints), tokens, passwords, the user information of URLs such as
+    C(proxy.https), C(DD_API_KEY=) entries - and so are commented keys, URLs and hex keys in
+    comments. A parse error gives the line, column and kind of problem, never the file's text.
 author:
   - datadog_privatelink.aws contributors (@datadog-privatelink)
 requirements:
-  - PyYAML on the managed host (Debian/Ubuntu C(python3-yaml), RHEL C(python3-pyyaml)).
+  - PyYAML on the managed host (Debian/Ubuntu C(python3-yaml), RHEL C(python3-pyyaml)). With
+    libyaml (which those packages include) a 5 MB file is read in about a second.
 options:
   path:
     description:
@@ -67,6 +76,12 @@ options:
       - A command run on the new file before it replaces the old one; V(%s) is the path
         of the new file. The file is replaced only when the command succeeds.
     type: str
+  lock_timeout:
+    description:
+      - Seconds to wait for another run editing the same file to finish before failing
+        (nothing is changed then).
+    type: int
+    default: 30
 extends_documentation_fragment:
   - ansible.builtin.files
 attributes:
@@ -131,36 +146,82 @@ created:
   type: bool
 """
 
+import errno
+import fcntl
 import os
-import re
 import tempfile
+import time
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible.module_utils.common.text.converters import to_bytes, to_native
 
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils import yaml_edit
 
-# Values of these keys never show in a diff (the Agent's API key sits near `site:`).
-_SECRET_YAML = re.compile(
-    r"""^(\s*(?:-\s+)?["']?[A-Za-z0-9_]*(?:api_key|app_key|apikey|token|password|secret)[A-Za-z0-9_]*["']?\s*:[ \t]*)(?!\s*(?:#|$))(.*?)(\s+#.*)?$""",
-    re.I | re.M,
-)
-_SECRET_ENV = re.compile(r"""^(\s*-\s*["']?[A-Za-z0-9_]*(?:API_KEY|APP_KEY|TOKEN|PASSWORD|SECRET)[A-Za-z0-9_]*=)([^"'\r\n]*)""", re.I | re.M)
-
 
 def mask_secrets(text):
-    text = _SECRET_YAML.sub(lambda m: m.group(1) + "********" + (m.group(3) or ""), text)
-    return _SECRET_ENV.sub(lambda m: m.group(1) + "********", text)
+    return yaml_edit.mask_secrets(text)
 
 
-def read_text(path):
-    with open(path, "rb") as handle:
-        data = handle.read()
+def decode(data):
     try:
         # newline="" semantics: bytes decoded as is, CRLF kept.
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise yaml_edit.YamlEditError("%s is not UTF-8 text (%s); left untouched." % (path, exc))
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise yaml_edit.YamlEditError("The file is not UTF-8 text (a byte at line %d, column %d); left untouched." % (line, column))
+
+
+def read_text(path):
+    with open(path, "rb") as handle:
+        return decode(handle.read())
+
+
+def os_problem(exc, path, doing):
+    """An OSError as the change to make, without a traceback."""
+    if exc.errno == errno.EROFS:
+        return "%s is on a read-only file system, so it cannot be %s; nothing changed." % (path, doing)
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return ("Permission denied: %s cannot be %s by this user; run the task with become: true (the Agent's "
+                "datadog.yaml belongs to root or dd-agent); nothing changed." % (path, doing))
+    if exc.errno == errno.ENOSPC:
+        return "No space left on the device of %s, so it cannot be %s; nothing changed." % (path, doing)
+    return "%s cannot be %s: %s; nothing changed." % (path, doing, exc.strerror or exc)
+
+
+class LockTimeout(Exception):
+    pass
+
+
+def lock(path, exists, deadline):
+    """An fd holding an exclusive lock for editing ``path``, or None when the file appeared or was replaced meanwhile.
+
+    The file itself is locked (its directory while it does not exist): a run that waited
+    then finds the inode it locked replaced by the previous run's rename, and starts over.
+    """
+    fd = os.open(path if exists else os.path.dirname(path), os.O_RDONLY)
+    try:
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError as exc:
+                if exc.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
+                    raise
+            if time.monotonic() >= deadline:
+                raise LockTimeout()
+            time.sleep(0.02)
+        try:
+            same = os.path.samestat(os.fstat(fd), os.stat(path)) if exists else not os.path.lexists(path)
+        except FileNotFoundError:
+            same = False
+        if same:
+            fd, locked = None, fd
+            return locked
+        return None
+    finally:
+        if fd is not None:
+            os.close(fd)
 
 
 def main():
@@ -172,6 +233,7 @@ def main():
             create=dict(type="bool", default=False),
             backup=dict(type="bool", default=False),
             validate=dict(type="str"),
+            lock_timeout=dict(type="int", default=30),
         ),
         add_file_common_args=True,
         supports_check_mode=True,
@@ -184,19 +246,65 @@ def main():
     result = dict(changed=False, changed_keys=[], created=False, path=path)
     if not settings:
         module.fail_json(msg="settings is empty: give at least one key to set.", **result)
+    for name, value in settings.items():
+        # A secret set through this module stays out of the result (its arguments are echoed at -v).
+        if isinstance(value, str) and len(value) >= 4 and yaml_edit.is_secret_name(name):
+            module.no_log_values.add(value)
 
-    if os.path.isdir(path):
+    # A symbolic link is followed: the target is what the Agent reads, and the link stays.
+    real = os.path.realpath(path)
+    if os.path.isdir(real):
         module.fail_json(msg="%s is a directory, not a YAML file." % path, **result)
-    exists = os.path.exists(path)
-    if not exists and not module.params["create"]:
+    directory = os.path.dirname(real)
+    if not os.path.isdir(directory):
+        module.fail_json(
+            msg="The directory %s of %s does not exist. Is the Agent installed on this host, and is the path right? "
+            "Nothing changed." % (directory, path), **result)
+    if not os.path.exists(real) and not module.params["create"]:
         module.fail_json(
             msg="%s does not exist. Is the Agent installed on this host, and is the path right? "
             "Set create=true to create the file with only these keys." % path,
             **result
         )
 
+    fd = None
+    deadline = time.monotonic() + max(module.params["lock_timeout"], 0)
     try:
-        old = read_text(path) if exists else ""
+        while True:
+            exists = os.path.exists(real)
+            if not exists and not module.params["create"]:
+                module.fail_json(msg="%s was removed while this task waited for it; nothing changed." % path, **result)
+            if module.check_mode:
+                break
+            fd = lock(real, exists, deadline)
+            if fd is not None:
+                break
+    except LockTimeout:
+        module.fail_json(
+            msg="%s is being edited by another run (it held the lock for more than %d s); nothing changed. "
+            "Run again, or raise lock_timeout." % (path, module.params["lock_timeout"]), **result)
+    except OSError as exc:
+        module.fail_json(msg=os_problem(exc, real if exists else directory, "read"), **result)
+
+    try:
+        run(module, path, real, exists, fd, settings, result)
+    finally:
+        if fd is not None:
+            os.close(fd)
+
+
+def run(module, path, real, exists, fd, settings, result):
+    try:
+        old = ""
+        if exists:
+            try:
+                if fd is not None:
+                    with os.fdopen(os.dup(fd), "rb") as handle:
+                        old = decode(handle.read())
+                else:
+                    old = read_text(real)
+            except OSError as exc:
+                module.fail_json(msg=os_problem(exc, path, "read"), **result)
         if module.params["compose_service"]:
             new, changed_keys = yaml_edit.set_compose_environment(old, module.params["compose_service"], settings)
         else:
@@ -216,37 +324,48 @@ def main():
         )
 
     if changed and not module.check_mode:
-        directory = os.path.dirname(os.path.abspath(path))
-        fd, tmp = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), dir=directory)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(to_bytes(new, errors="surrogate_or_strict"))
-            if module.params["validate"]:
-                if "%s" not in module.params["validate"]:
-                    module.fail_json(msg="validate must contain %%s: %s" % module.params["validate"], **result)
-                rc, out, err = module.run_command(module.params["validate"] % tmp)
-                if rc != 0:
-                    module.fail_json(
-                        msg="validate command failed; %s left untouched" % path, rc=rc, stdout=out, stderr=err, **result
-                    )
-            if exists and module.params["backup"]:
-                result["backup_file"] = module.backup_local(path)
-            module.atomic_move(tmp, path, unsafe_writes=module.params["unsafe_writes"])
-            if not exists and module.params["mode"] is None:
-                # A new file must not be world-readable: datadog.yaml holds the API key.
-                os.chmod(path, 0o640)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+        write(module, path, real, exists, new, result)
 
-    if not module.check_mode and os.path.exists(path):
+    if not module.check_mode and os.path.exists(real):
         file_args = module.load_file_common_arguments(module.params)
+        file_args["path"] = real
         changed = module.set_fs_attributes_if_different(file_args, changed)
     result["changed"] = changed
     result["msg"] = (
         "set %s" % ", ".join(changed_keys) if changed_keys else ("created" if not exists else "already set")
     )
     module.exit_json(**result)
+
+
+def write(module, path, real, exists, new, result):
+    """Write beside the target and rename over it: the Agent never reads a half-written file."""
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".%s." % os.path.basename(real), dir=os.path.dirname(real))
+    except OSError as exc:
+        module.fail_json(msg=os_problem(exc, path, "written"), **result)
+    try:
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(to_bytes(new, errors="surrogate_or_strict"))
+        except OSError as exc:
+            module.fail_json(msg=os_problem(exc, path, "written"), **result)
+        if module.params["validate"]:
+            if "%s" not in module.params["validate"]:
+                module.fail_json(msg="validate must contain %%s: %s" % module.params["validate"], **result)
+            rc, out, err = module.run_command(module.params["validate"] % tmp)
+            if rc != 0:
+                module.fail_json(
+                    msg="validate command failed; %s left untouched" % path, rc=rc, stdout=out, stderr=err, **result
+                )
+        if exists and module.params["backup"]:
+            result["backup_file"] = module.backup_local(real)
+        module.atomic_move(tmp, real, unsafe_writes=module.params["unsafe_writes"])
+        if not exists and module.params["mode"] is None:
+            # A new file must not be world-readable: datadog.yaml holds the API key.
+            os.chmod(real, 0o640)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,8 @@ description:
     VPC, associates the VPC with every zone. Running M(datadog_privatelink.aws.private_zones)
     again then deletes the authorizations that were used.
   - Reads the VPC's current zones with C(ListHostedZonesByVPC) (one call) and associates only
-    what is missing.
+    what is missing. An association a concurrent run made counts as done; a VPC already
+    associated with another private zone of the same name is refused, naming the VPC's zones.
   - Checks C(enableDnsSupport) and C(enableDnsHostnames) on the VPC; refuses, or turns them on
     with O(enable_vpc_dns=true).
 author:
@@ -96,6 +97,32 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils import vpc_dns
+from ansible_collections.datadog_privatelink.aws.plugins.module_utils.zone_plan import credentials_problem
+
+
+def fail_aws(module, error, msg, **result):
+    problem = credentials_problem(error)
+    if problem:
+        module.fail_json(msg="%s: %s. Give this task the credentials of the account that owns %s (access_key and "
+                         "secret_key, session_token, profile, or the AWS_* environment variables)."
+                         % (msg, problem, module.params["vpc_id"]), **result)
+    module.fail_json_aws(error, msg=msg, **result)
+
+
+def list_vpc_zones(module, route53, vpc_id, region):
+    """{zone id: name} of the private zones the VPC is associated with (every account's)."""
+    try:
+        summaries = []
+        kwargs = {"VPCId": vpc_id, "VPCRegion": region}
+        while True:
+            page = route53.list_hosted_zones_by_vpc(aws_retry=True, **kwargs)
+            summaries.extend(page.get("HostedZoneSummaries", []))
+            if not page.get("NextToken"):
+                break
+            kwargs["NextToken"] = page["NextToken"]
+    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+        fail_aws(module, e, "Could not list the hosted zones of %s" % vpc_id)
+    return dict((s["HostedZoneId"].split("/")[-1], s.get("Name", "").rstrip(".")) for s in summaries)
 
 
 def main():
@@ -124,7 +151,7 @@ def main():
             module.fail_json(msg="VPC %s not found in %s with these credentials: run this task with the account "
                              "that owns the VPC." % (vpc_id, region))
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-            module.fail_json_aws(e, msg="Could not read the DNS attributes of %s" % vpc_id)
+            fail_aws(module, e, "Could not read the DNS attributes of %s" % vpc_id)
         if off and not params["enable_vpc_dns"]:
             module.fail_json(msg=vpc_dns.refusal(vpc_id, off, region))
         for attribute in off:
@@ -134,20 +161,9 @@ def main():
                 try:
                     vpc_dns.turn_on(ec2, vpc_id, attribute)
                 except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-                    module.fail_json_aws(e, msg="Could not turn on %s of %s" % (attribute, vpc_id))
+                    fail_aws(module, e, "Could not turn on %s of %s" % (attribute, vpc_id))
 
-    try:
-        summaries = []
-        kwargs = {"VPCId": vpc_id, "VPCRegion": region}
-        while True:
-            page = route53.list_hosted_zones_by_vpc(aws_retry=True, **kwargs)
-            summaries.extend(page.get("HostedZoneSummaries", []))
-            if not page.get("NextToken"):
-                break
-            kwargs["NextToken"] = page["NextToken"]
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-        module.fail_json_aws(e, msg="Could not list the hosted zones of %s" % vpc_id)
-    current = dict((s["HostedZoneId"].split("/")[-1], s.get("Name", "").rstrip(".")) for s in summaries)
+    current = list_vpc_zones(module, route53, vpc_id, region)
 
     if params["state"] == "present":
         todo, key, action = [z for z in zone_ids if z not in current], "associated", route53.associate_vpc_with_hosted_zone
@@ -164,8 +180,16 @@ def main():
             module.fail_json(msg="Zone %s has no association authorization for %s (%s): run "
                              "datadog_privatelink.aws.private_zones with this VPC (and its account_id) in vpcs first, "
                              "with the zones' account." % (zone_id, vpc_id, region), **result)
+        except is_boto3_error_code(["ConflictingDomainExists", "VPCAssociationNotFound"]):  # pylint: disable=duplicate-except
+            now = list_vpc_zones(module, route53, vpc_id, region)
+            if (zone_id in now) == (params["state"] == "present"):
+                continue  # a racing run made this very change
+            others = ", ".join("%s (%s)" % (name, z) for z, name in sorted(now.items())) or "none listed"
+            module.fail_json(msg="VPC %s (%s) is already associated with another private zone of the name of zone %s, and a VPC "
+                             "resolves a name through one zone only. Its zones: %s. Disassociate the one that is not "
+                             "Datadog's (or delete it), then run again." % (vpc_id, region, zone_id, others), **result)
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
-            module.fail_json_aws(e, msg="Could not change the association of %s with %s" % (vpc_id, zone_id), **result)
+            fail_aws(module, e, "Could not change the association of %s with %s" % (vpc_id, zone_id), **result)
 
     after = (set(current) | set(result["associated"])) - set(result["disassociated"])
     result["zones"] = [{"zone_id": z, "name": current.get(z)} for z in zone_ids if z in after]

@@ -25,8 +25,19 @@ description:
     deletes the authorizations that were used.
   - Checks C(enableDnsSupport) and C(enableDnsHostnames) on every VPC of this account it
     attaches; refuses, or turns them on with O(enable_vpc_dns=true).
-  - A private zone of one of these names that this collection did not create is an error,
-    never a second zone. O(state=absent) removes only zones it created.
+  - Existing zones are looked for only on the VPCs of the run (C(ListHostedZonesByVPC) on the
+    endpoint VPC and on each Agent VPC of this account), never account-wide, so a zone of the
+    same name on an unrelated VPC is left alone.
+  - A private zone of one of these names made by hand and associated with the endpoint VPC or
+    with an Agent VPC of this account is adopted, never duplicated - its other records stay, its
+    C(A) record of the zone's own name is set to the alias (shown by C(--diff)), and it is
+    tagged C(datadog-privatelink:ownership=adopted). O(state=absent) deletes only the zones this
+    collection created; from an adopted zone it removes only the associations and tags it added.
+  - Zones are created with a CallerReference computed from the zone name and the endpoint VPC
+    (and a generation past the references of deleted zones), so two runs at once make one zone.
+    A second zone this collection created for a name (left by an older race) is deleted; a
+    zone of another account, of an AWS service (an endpoint with private DNS) or of another
+    endpoint VPC's run on a VPC of this run is refused with what to change, before any write.
 author:
   - datadog_privatelink.aws maintainers (@datadog-privatelink)
 options:
@@ -86,10 +97,20 @@ options:
   state:
     description:
       - V(present) ensures the zones, records and associations; V(absent) deletes the zones
-        this collection created (their alias record and authorizations first).
+        this collection created (their alias record and authorizations first) and lets go of
+        adopted ones (see RV(kept_zones)).
     type: str
     choices: [present, absent]
     default: present
+  validate_only:
+    description:
+      - Do every read and every refusal of O(state), and no write; C(changed) stays V(false)
+        and the result says what a real run would do. Endpoints that do not exist yet are
+        allowed (their alias targets are unknown), so a playbook can run this before its first
+        change, to stop on a conflicting zone before making endpoints and peering.
+      - Check mode (C(--check)) does the same reads and refusals, and reports C(changed).
+    type: bool
+    default: false
 extends_documentation_fragment:
   - datadog_privatelink.aws.datadog.attributes
   - datadog_privatelink.aws.datadog
@@ -97,9 +118,16 @@ extends_documentation_fragment:
   - amazon.aws.region.modules
   - amazon.aws.boto3
 notes:
-  - Zones carry the tags C(datadog-privatelink:managed-by), C(datadog-privatelink:service),
-    C(datadog-privatelink:site), C(datadog-privatelink:endpoint-vpc), and one
-    C(datadog-privatelink:vpc:<vpc-id>) tag per VPC this module associated or authorized.
+  - Zones carry the tags C(datadog-privatelink:ownership) (V(created) or V(adopted)),
+    C(datadog-privatelink:service), C(datadog-privatelink:site), C(datadog-privatelink:endpoint-vpc),
+    one C(datadog-privatelink:vpc:<vpc-id>) tag per VPC this module associated or authorized, and,
+    on the zones it created only, C(datadog-privatelink:managed-by).
+  - Zones created by earlier versions (owner tag, no ownership tag) are taken as created.
+  - Besides the Route53 and EC2 permissions of what it changes, it needs
+    C(route53:ListHostedZonesByVPC) (which also needs C(ec2:DescribeVpcs)) and, when a zone of
+    another account is found or O(vpcs[].account_id) is set, C(sts:GetCallerIdentity).
+  - Route53 never takes a CallerReference twice, even after the zone is deleted; after many
+    deletions of one zone name (more than 50), creating it again is refused with what to do.
   - Route53 applies one change batch per zone; records of different zones cannot share one.
 seealso:
   - module: datadog_privatelink.aws.vpc_endpoints
@@ -144,6 +172,15 @@ EXAMPLES = r"""
     vpc_id: vpc-0aaaabbbbccccdddd
     vpc_region: eu-west-1
 
+- name: Before the first change of a play, stop on zones that would conflict (no write)
+  datadog_privatelink.aws.private_zones:
+    region: us-east-1
+    site: us1
+    vpc_id: vpc-0a1b2c3d4e5f67890
+    vpcs:
+      - {vpc_id: vpc-0fedcba9876543210, region: eu-west-1}
+    validate_only: true
+
 - name: ...and run the zones again to delete the used authorizations
   datadog_privatelink.aws.private_zones:
     region: us-east-1
@@ -186,6 +223,10 @@ zones:
       description: VPCs of other accounts authorized but not yet associated.
       type: list
       elements: dict
+    ownership:
+      description: V(created) by this collection, or V(adopted) (made by hand, never deleted by it).
+      type: str
+      sample: created
 services:
   description: Per service key, the zone names that serve it.
   returned: always
@@ -201,6 +242,27 @@ deleted_zones:
   returned: always
   type: list
   elements: str
+adopted:
+  description: Ids of the zones made by hand that this run adopted (tagged, alias record set, associated).
+  returned: always
+  type: list
+  elements: str
+  sample: [Z0123456789ABCDEFGHIJ]
+duplicates:
+  description:
+    - Second zones of one name found on the VPCs of this run that this collection had created,
+      as {zone, zone_id, vpcs, kept_zone_id}. They are deleted (the kept zone takes over their VPCs).
+  returned: always
+  type: list
+  elements: dict
+kept_zones:
+  description:
+    - With O(state=absent), the zones left in place, as {zone, zone_id, ownership, reason} -
+      adopted zones (only the associations and tags this collection added are removed) and
+      created zones holding records this collection did not write.
+  returned: always
+  type: list
+  elements: dict
 records_changed:
   description: Names of the zones whose alias record was created or updated.
   returned: always
@@ -233,8 +295,6 @@ vpc_dns_enabled:
   elements: dict
 """
 
-import uuid
-
 try:
     import botocore
 except ImportError:
@@ -257,12 +317,19 @@ except NameError:
     pass
 
 
+def error_code(error):
+    return (getattr(error, "response", None) or {}).get("Error", {}).get("Code")
+
+
 class PrivateZones:
     def __init__(self, module):
         self.module = module
         self.params = module.params
+        # validate_only: every read and refusal of a real run, no write.
+        self.dry = module.check_mode or self.params["validate_only"]
         self.route53 = module.client("route53", retry_decorator=AWSRetry.jittered_backoff())
         self.ec2 = {}
+        self.account = None
         try:
             self.site = catalog.site_facts(self.params["site"])
             self.entries = catalog.service_entries(self.params["site"], self.params["services"], self.params["service_names"])
@@ -275,7 +342,8 @@ class PrivateZones:
         self.changed = False
         self.zones = {}
         self.out = dict((key, []) for key in ("created_zones", "deleted_zones", "records_changed", "associated",
-                                              "disassociated", "authorized", "deauthorized", "vpc_dns_enabled"))
+                                              "disassociated", "authorized", "deauthorized", "vpc_dns_enabled",
+                                              "adopted", "duplicates", "kept_zones"))
         self.diff = {"before": {}, "after": {}}
 
     def ec2_client(self, region):
@@ -284,6 +352,12 @@ class PrivateZones:
         return self.ec2[region]
 
     def fail(self, error, msg):
+        problem = plan.credentials_problem(error)
+        if problem:
+            self.module.fail_json(
+                msg="%s: %s. Give this task the credentials of the account that owns %s and the zones (access_key and "
+                "secret_key, session_token, profile, or the AWS_* environment variables)." % (msg, problem, self.params["vpc_id"]),
+                **self.result())
         self.module.fail_json_aws(error, msg=msg, **self.result())
 
     # ---- reads -------------------------------------------------------------------------
@@ -323,10 +397,11 @@ class PrivateZones:
                         targets[key] = {"vpc_endpoint_id": endpoint["VpcEndpointId"],
                                         "regional_dns_entry": {"dns_name": regional["DnsName"], "hosted_zone_id": regional["HostedZoneId"]}}
         missing = [e["key"] for e in self.entries if e["key"] not in targets]
-        if missing and self.module.check_mode:
-            # A check run of a whole scenario comes before the endpoints exist: predict the zones.
-            self.module.warn("No endpoint yet for %s in %s (check mode): their alias targets are unknown."
-                             % (", ".join(missing), self.params["vpc_id"]))
+        if missing and self.dry:
+            # A check or validation run of a whole scenario comes before the endpoints exist: predict the zones.
+            if not self.params["validate_only"]:  # validation before the endpoints is what it is for: no noise
+                self.module.warn("No endpoint yet for %s in %s (check mode): their alias targets are unknown."
+                                 % (", ".join(missing), self.params["vpc_id"]))
             for key in missing:
                 targets[key] = {"vpc_endpoint_id": None, "regional_dns_entry": {"dns_name": "(endpoint to be created)",
                                                                                 "hosted_zone_id": None}}
@@ -336,59 +411,86 @@ class PrivateZones:
                                   % (", ".join(missing), self.params["vpc_id"]))
         return targets
 
-    def existing_zones(self, names):
-        """{name: {zone, tags}} for the private zones of these names in the account."""
+    def vpc_zone_summaries(self, vpc):
+        """ListHostedZonesByVPC of one VPC of this run (every account's private zones on it)."""
+        kwargs = {"VPCId": vpc["vpc_id"], "VPCRegion": vpc["region"]}
+        summaries = []
         try:
-            zones = []
-            paginator_kwargs = {}
             while True:
-                page = self.route53.list_hosted_zones(aws_retry=True, **paginator_kwargs)
-                zones.extend(page.get("HostedZones", []))
-                if not page.get("IsTruncated"):
-                    break
-                paginator_kwargs = {"Marker": page["NextMarker"]}
-            candidates = [z for z in zones if plan.bare(z["Name"]) in names and z.get("Config", {}).get("PrivateZone")]
-            tags = {}
-            ids = [z["Id"].split("/")[-1] for z in candidates]
+                page = self.route53.list_hosted_zones_by_vpc(aws_retry=True, **kwargs)
+                summaries.extend(page.get("HostedZoneSummaries", []))
+                if not page.get("NextToken"):
+                    return summaries
+                kwargs["NextToken"] = page["NextToken"]
+        except AWS_ERRORS as e:
+            if error_code(e) == "InvalidVPCId":
+                return []  # a VPC deleted since (absent after the Agent VPC went) holds no zone
+            self.fail(e, "Could not list the private zones of %s (%s)" % (vpc["vpc_id"], vpc["region"]))
+
+    def existing_zones(self, names, vpcs):
+        """{name: [zone]} for the private zones of these names associated with these VPCs of the run.
+
+        Each zone: {zone_id, name, owner_account (None: this account), owner_service, run_vpcs,
+        and for this account's zones vpcs, tags, caller_reference, ownership}.
+        """
+        found = {}
+        for vpc in vpcs:
+            for summary in self.vpc_zone_summaries(vpc):
+                name = plan.bare(summary["Name"])
+                if name not in names:
+                    continue
+                owner = summary.get("Owner") or {}
+                zone_id = summary["HostedZoneId"].split("/")[-1]
+                zone = found.setdefault(zone_id, {"zone_id": zone_id, "name": name, "owner_account": owner.get("OwningAccount"),
+                                                  "owner_service": owner.get("OwningService"), "run_vpcs": []})
+                zone["run_vpcs"].append(dict(vpc))
+        if any(z["owner_account"] for z in found.values()):
+            account = self.own_account()
+            for zone in found.values():
+                if zone["owner_account"] == account:
+                    zone["owner_account"] = None
+        own = [z for z in found.values() if not (z["owner_account"] or z["owner_service"])]
+        tags = {}
+        try:
+            ids = sorted(z["zone_id"] for z in own)
             for start in range(0, len(ids), 10):  # ListTagsForResources takes ten zones a call
                 answer = self.route53.list_tags_for_resources(aws_retry=True, ResourceType="hostedzone", ResourceIds=ids[start:start + 10])
                 for tag_set in answer.get("ResourceTagSets", []):
                     tags[tag_set["ResourceId"]] = dict((t["Key"], t["Value"]) for t in tag_set.get("Tags", []))
+            for zone in own:
+                answer = self.route53.get_hosted_zone(aws_retry=True, Id=zone["zone_id"])
+                zone["vpcs"] = plan.zone_vpcs(answer)
+                zone["caller_reference"] = answer["HostedZone"].get("CallerReference")
+                zone["tags"] = tags.get(zone["zone_id"], {})
+                zone["ownership"] = plan.ownership(zone["tags"], zone["caller_reference"], zone["name"], self.params["vpc_id"])
         except AWS_ERRORS as e:
-            self.fail(e, "Could not list the hosted zones")
-        found = {}
-        for zone in candidates:
-            zone_id = zone["Id"].split("/")[-1]
-            zone_tags = tags.get(zone_id, {})
-            name = plan.bare(zone["Name"])
-            if plan.is_ours(zone_tags, self.params["vpc_id"]):
-                found[name] = {"zone_id": zone_id, "tags": zone_tags}
-            elif catalog.OWNER_TAG_KEY not in zone_tags:
-                self.module.fail_json(
-                    msg="A private hosted zone %s (%s) already exists and was not created by this collection. Delete it, "
-                    "or leave the service out; a second zone of the same name would never be used by a VPC that has "
-                    "both." % (name, zone_id), **self.result())
-        return found
+            self.fail(e, "Could not read the private zones of %s" % ", ".join(sorted(z["zone_id"] for z in own)))
+        by_name = {}
+        for zone in found.values():
+            zone.setdefault("vpcs", list(zone["run_vpcs"]))
+            zone.setdefault("ownership", None)
+            by_name.setdefault(zone["name"], []).append(zone)
+        return by_name
 
-    def zone_state(self, zone_id, tags, foreign_vpcs=()):
-        """(associated VPCs, records, authorizations) of a zone.
+    def zone_state(self, zone_id, tags, vpcs, foreign_vpcs=()):
+        """(records, authorizations) of a zone.
 
         Authorizations are listed only when one can exist: a VPC of another account is wanted,
         or a VPC this collection tagged is not associated (it may still be authorized).
         """
         try:
-            answer = self.route53.get_hosted_zone(aws_retry=True, Id=zone_id)
             records = self.route53.list_resource_record_sets(aws_retry=True, HostedZoneId=zone_id)["ResourceRecordSets"]
-            vpcs = plan.zone_vpcs(answer)
             associated = set(v["vpc_id"] for v in vpcs)
             authorizations = []
             if foreign_vpcs or any(vpc_id not in associated for vpc_id in plan.associated_by_us(tags)):
                 authorizations = self.route53.list_vpc_association_authorizations(aws_retry=True, HostedZoneId=zone_id).get("VPCs", [])
         except AWS_ERRORS as e:
             self.fail(e, "Could not read hosted zone %s" % zone_id)
-        return vpcs, records, [{"vpc_id": v["VPCId"], "region": v["VPCRegion"]} for v in authorizations]
+        return records, [{"vpc_id": v["VPCId"], "region": v["VPCRegion"]} for v in authorizations]
 
     def check_vpc_dns(self, vpcs):
+        """Refuse (or list to turn on) the DNS attributes that are off; returns [(vpc, attribute)]."""
+        to_turn_on = []
         for vpc in vpcs:
             client = self.ec2_client(vpc["region"])
             try:
@@ -400,55 +502,111 @@ class PrivateZones:
                 self.fail(e, "Could not read the DNS attributes of %s" % vpc["vpc_id"])
             if off and not self.params["enable_vpc_dns"]:
                 self.module.fail_json(msg=vpc_dns.refusal(vpc["vpc_id"], off, vpc["region"]), **self.result())
-            for attribute in off:
-                self.changed = True
-                self.out["vpc_dns_enabled"].append({"vpc_id": vpc["vpc_id"], "region": vpc["region"], "attribute": attribute})
-                if not self.module.check_mode:
-                    try:
-                        vpc_dns.turn_on(client, vpc["vpc_id"], attribute)
-                    except AWS_ERRORS as e:
-                        self.fail(e, "Could not turn on %s of %s" % (attribute, vpc["vpc_id"]))
+            to_turn_on.extend((vpc, attribute) for attribute in off)
+        return to_turn_on
+
+    def turn_on_vpc_dns(self, to_turn_on):
+        for vpc, attribute in to_turn_on:
+            self.changed = True
+            self.out["vpc_dns_enabled"].append({"vpc_id": vpc["vpc_id"], "region": vpc["region"], "attribute": attribute})
+            if not self.dry:
+                try:
+                    vpc_dns.turn_on(self.ec2_client(vpc["region"]), vpc["vpc_id"], attribute)
+                except AWS_ERRORS as e:
+                    self.fail(e, "Could not turn on %s of %s" % (attribute, vpc["vpc_id"]))
 
     def own_account(self):
-        try:
-            return self.module.client("sts", retry_decorator=AWSRetry.jittered_backoff()).get_caller_identity(aws_retry=True)["Account"]
-        except AWS_ERRORS as e:
-            self.fail(e, "Could not read the caller's account")
+        if self.account is None:
+            try:
+                self.account = self.module.client("sts", retry_decorator=AWSRetry.jittered_backoff()).get_caller_identity(
+                    aws_retry=True)["Account"]
+            except AWS_ERRORS as e:
+                self.fail(e, "Could not read the caller's account")
+        return self.account
 
-    # ---- present -----------------------------------------------------------------------
-    def ensure_present(self):
-        by_zone = plan.zone_names(self.entries, self.service_details())
-        targets = self.endpoint_targets()
-        existing = self.existing_zones(set(by_zone))
+    def split_vpcs(self):
+        """(VPCs of this account, VPCs of other accounts) among O(vpcs)."""
         account = self.own_account() if any(v.get("account_id") for v in self.params["vpcs"]) else None
         local_vpcs = [{"vpc_id": v["vpc_id"], "region": v["region"]} for v in self.params["vpcs"]
                       if not v.get("account_id") or v["account_id"] == account]
         foreign_vpcs = [{"vpc_id": v["vpc_id"], "region": v["region"]} for v in self.params["vpcs"]
                         if v.get("account_id") and v["account_id"] != account]
-        self.check_vpc_dns([self.endpoint_vpc] + local_vpcs)
+        return local_vpcs, foreign_vpcs
+
+    # ---- present -----------------------------------------------------------------------
+    def ensure_present(self):
+        by_zone = plan.zone_names(self.entries, self.service_details())
+        targets = self.endpoint_targets()
+        local_vpcs, foreign_vpcs = self.split_vpcs()
+        dns_to_turn_on = self.check_vpc_dns([self.endpoint_vpc] + local_vpcs)
+        existing = self.existing_zones(set(by_zone), [self.endpoint_vpc] + local_vpcs)
+        # Every refusal comes before the first write.
+        chosen = {}
+        for name in sorted(by_zone):
+            keep, duplicates, refusal = plan.choose_zone(name, existing.get(name, []), self.endpoint_vpc)
+            if refusal:
+                self.module.fail_json(msg=refusal, **self.result())
+            chosen[name] = (keep, duplicates)
+        self.turn_on_vpc_dns(dns_to_turn_on)
         for name in sorted(by_zone):
             keys = by_zone[name]
-            target = targets[keys[0]]
-            self.ensure_zone(name, keys, target, existing.get(name), local_vpcs, foreign_vpcs)
+            keep, duplicates = chosen[name]
+            for duplicate in duplicates:
+                self.delete_duplicate(name, duplicate, keep)
+            self.ensure_zone(name, keys, targets[keys[0]], keep, local_vpcs, foreign_vpcs)
+
+    def delete_duplicate(self, name, zone, keep):
+        """Delete a second zone of a name that this collection created; the kept zone takes over its VPCs."""
+        records, _authorizations = self.zone_state(zone["zone_id"], zone["tags"], zone["vpcs"])
+        ours = [r for r in records if plan.fqdn(r["Name"]) == plan.fqdn(name) and r["Type"] == "A" and r.get("AliasTarget")]
+        others = [r for r in records if r["Type"] not in ("SOA", "NS") and r not in ours]
+        if others:
+            self.module.fail_json(
+                msg="Two private zones %s serve the VPCs of this run: %s (kept) and %s, which this collection created but "
+                "which holds records it did not write (%s). Move those records to %s or delete them, then run again."
+                % (name, keep["zone_id"], zone["zone_id"], ", ".join("%s %s" % (r["Name"], r["Type"]) for r in others),
+                   keep["zone_id"]), **self.result())
+        self.changed = True
+        self.out["duplicates"].append({"zone": name, "zone_id": zone["zone_id"], "vpcs": sorted(zone["vpcs"], key=plan.vpc_key),
+                                       "kept_zone_id": keep["zone_id"]})
+        self.module.warn("A second private zone %s (%s) made by this collection served %s: deleted, zone %s takes over."
+                         % (name, zone["zone_id"], ", ".join(v["vpc_id"] for v in zone["vpcs"]), keep["zone_id"]))
+        if not self.dry:
+            self.delete_zone(name, zone["zone_id"], ours)
+
+    def delete_zone(self, name, zone_id, alias_records):
+        try:
+            if alias_records:
+                self.route53.change_resource_record_sets(aws_retry=True, HostedZoneId=zone_id, ChangeBatch={
+                    "Changes": [{"Action": "DELETE", "ResourceRecordSet": r} for r in alias_records]})
+            self.route53.delete_hosted_zone(aws_retry=True, Id=zone_id)
+        except AWS_ERRORS as e:
+            if error_code(e) != "NoSuchHostedZone":  # another run deleted it first
+                self.fail(e, "Could not delete the private hosted zone %s (%s)" % (name, zone_id))
 
     def ensure_zone(self, name, keys, target, found, local_vpcs, foreign_vpcs):
         record = plan.alias_record(name, target["regional_dns_entry"])
-        if found:
-            zone_id, tags = found["zone_id"], found["tags"]
-            vpcs, records, authorizations = self.zone_state(zone_id, tags, foreign_vpcs)
+        if found is None:
+            found = self.create_zone(name, keys)
+        existed = not found.get("new")  # a racing run's zone, found after Route53 refused ours, existed too
+        zone_id, tags, vpcs = found["zone_id"], found.get("tags", {}), found.get("vpcs", [])
+        ownership = found.get("ownership") or plan.ADOPTED
+        if found.get("new"):
+            records, authorizations = [], []
         else:
-            tags, records, authorizations = {}, [], []
-            zone_id = self.create_zone(name, keys)
-            vpcs = [dict(self.endpoint_vpc)]
+            records, authorizations = self.zone_state(zone_id, tags, vpcs, foreign_vpcs)
+        if existed and found.get("ownership") is None:
+            self.changed = True
+            self.out["adopted"].append(zone_id)
         current = next((r for r in records if plan.fqdn(r["Name"]) == record["Name"] and r["Type"] == "A"), None)
-        before = {"zone_id": zone_id, "vpcs": sorted(plan.vpc_key(v) for v in vpcs),
-                  "record": current and current.get("AliasTarget"),
-                  "authorizations": sorted(plan.vpc_key(v) for v in authorizations)} if found else None
+        before = {"zone_id": zone_id, "ownership": found.get("ownership"), "vpcs": sorted(plan.vpc_key(v) for v in vpcs),
+                  "record": plan.record_view(current),
+                  "authorizations": sorted(plan.vpc_key(v) for v in authorizations)} if existed else None
 
         if not plan.record_matches(current, record):
             self.changed = True
             self.out["records_changed"].append(name)
-            if not self.module.check_mode:
+            if not self.dry:
                 try:
                     self.route53.change_resource_record_sets(aws_retry=True, HostedZoneId=zone_id, ChangeBatch={
                         "Comment": "Datadog PrivateLink: %s" % ",".join(keys),
@@ -483,63 +641,100 @@ class PrivateZones:
         for vpc in to_disassociate:
             self.associate(zone_id, name, vpc, join=False)
 
-        wanted_tags = plan.zone_tags(keys, self.site["key"], self.params["vpc_id"])
+        wanted_tags = plan.zone_tags(keys, self.site["key"], self.params["vpc_id"], ownership)
         wanted_tags.update(self.params["tags"] or {})
-        for vpc in local_vpcs + foreign_vpcs:
+        # An adopted zone's own associations are the user's: tag only those this collection makes.
+        marked = local_vpcs + foreign_vpcs if ownership == plan.CREATED else to_associate + pending
+        for vpc in marked:
             wanted_tags[plan.ASSOCIATED_VPC_TAG_PREFIX + vpc["vpc_id"]] = vpc["region"]
         remove_tags = [plan.ASSOCIATED_VPC_TAG_PREFIX + v["vpc_id"] for v in to_disassociate]
         if self.params["purge_vpcs"]:
-            keep = set(v["vpc_id"] for v in local_vpcs + foreign_vpcs)
+            keep = set(v["vpc_id"] for v in local_vpcs + foreign_vpcs + [self.endpoint_vpc])
             remove_tags = sorted(set(remove_tags) | set(plan.ASSOCIATED_VPC_TAG_PREFIX + v for v in tagged if v not in keep))
         self.retag(zone_id, name, tags, wanted_tags, remove_tags)
 
         final_vpcs = [v for v in vpcs if plan.vpc_key(v) not in set(plan.vpc_key(d) for d in to_disassociate)] + to_associate
         self.zones[name] = {
             "name": name, "zone_id": zone_id, "service_keys": keys, "vpc_endpoint_id": target["vpc_endpoint_id"],
-            "alias_target": dict(target["regional_dns_entry"]),
+            "alias_target": dict(target["regional_dns_entry"]), "ownership": ownership,
             "vpcs": sorted(final_vpcs, key=plan.vpc_key), "pending_authorizations": pending,
         }
         self.diff["before"][name] = before
-        self.diff["after"][name] = {"zone_id": zone_id, "vpcs": sorted(plan.vpc_key(v) for v in final_vpcs),
-                                    "record": record["AliasTarget"], "authorizations": sorted(plan.vpc_key(v) for v in pending)}
+        self.diff["after"][name] = {"zone_id": zone_id, "ownership": ownership, "vpcs": sorted(plan.vpc_key(v) for v in final_vpcs),
+                                    "record": plan.record_view(record), "authorizations": sorted(plan.vpc_key(v) for v in pending)}
 
     def create_zone(self, name, keys):
+        """Create the zone with a CallerReference every run computes alike; a zone a racing run made is used instead."""
         self.changed = True
         self.out["created_zones"].append(name)
-        if self.module.check_mode:
-            return None
-        try:
-            answer = self.route53.create_hosted_zone(
-                aws_retry=True, Name=name, CallerReference="datadog-privatelink-%s" % uuid.uuid4(),
-                VPC={"VPCRegion": self.endpoint_vpc["region"], "VPCId": self.endpoint_vpc["vpc_id"]},
-                HostedZoneConfig={"Comment": "Datadog PrivateLink (%s) - datadog_privatelink.aws" % ",".join(keys), "PrivateZone": True})
-        except AWS_ERRORS as e:
-            self.fail(e, "Could not create the private hosted zone %s; zones created before it are in the result" % name)
-        return answer["HostedZone"]["Id"].split("/")[-1]
+        if self.dry:
+            return {"zone_id": None, "tags": {}, "vpcs": [dict(self.endpoint_vpc)], "ownership": plan.CREATED, "new": True}
+        for generation in range(plan.MAX_GENERATIONS):
+            code = None
+            try:
+                answer = self.route53.create_hosted_zone(
+                    aws_retry=True, Name=name, CallerReference=plan.caller_reference(name, self.params["vpc_id"], generation),
+                    VPC={"VPCRegion": self.endpoint_vpc["region"], "VPCId": self.endpoint_vpc["vpc_id"]},
+                    HostedZoneConfig={"Comment": "Datadog PrivateLink (%s) - datadog_privatelink.aws" % ",".join(keys), "PrivateZone": True})
+                return {"zone_id": answer["HostedZone"]["Id"].split("/")[-1], "tags": {}, "vpcs": [dict(self.endpoint_vpc)],
+                        "ownership": plan.CREATED, "new": True}
+            except AWS_ERRORS as e:
+                code = error_code(e)
+                if code not in ("HostedZoneAlreadyExists", "ConflictingDomainExists"):
+                    self.fail(e, "Could not create the private hosted zone %s; zones created before it are in the result" % name)
+            # Another run made the zone a moment ago, or a deleted zone of ours used this reference.
+            keep, _duplicates, refusal = plan.choose_zone(
+                name, self.existing_zones(set([name]), [self.endpoint_vpc]).get(name, []), self.endpoint_vpc)
+            if refusal:
+                self.module.fail_json(msg=refusal, **self.result())
+            if keep is not None:
+                self.out["created_zones"].remove(name)
+                return keep
+            if code == "ConflictingDomainExists":
+                self.module.fail_json(msg="Route53 refused a second private zone %s on %s, yet lists none there: run again."
+                                      % (name, self.params["vpc_id"]), **self.result())
+        self.module.fail_json(
+            msg="Could not create the private hosted zone %s: Route53 already took the CallerReferences of %d earlier zones of "
+            "that name for %s (they were deleted). Create the zone by hand on %s; the next run adopts it."
+            % (name, plan.MAX_GENERATIONS, self.params["vpc_id"], self.params["vpc_id"]), **self.result())
 
     def associate(self, zone_id, name, vpc, join=True):
         """Associate (join) or disassociate a VPC of this account with a zone."""
         self.changed = True
         self.out["associated" if join else "disassociated"].append({"zone": name, "vpc_id": vpc["vpc_id"], "region": vpc["region"]})
-        if self.module.check_mode:
+        if self.dry:
             return
         call = self.route53.associate_vpc_with_hosted_zone if join else self.route53.disassociate_vpc_from_hosted_zone
         try:
             call(aws_retry=True, HostedZoneId=zone_id, VPC={"VPCRegion": vpc["region"], "VPCId": vpc["vpc_id"]})
         except AWS_ERRORS as e:
+            if self.association_settled(e, zone_id, vpc, join):
+                return
             verb = "associate %s (%s) with" if join else "disassociate %s (%s) from"
-            self.fail(e, ("Could not " + verb + " %s") % (vpc["vpc_id"], vpc["region"], name))
+            self.fail(e, ("Could not " + verb + " %s (%s)") % (vpc["vpc_id"], vpc["region"], name, zone_id))
+
+    def association_settled(self, error, zone_id, vpc, join):
+        """True when a racing run already made this very (dis)association."""
+        if error_code(error) not in (("ConflictingDomainExists",) if join else ("VPCAssociationNotFound",)):
+            return False
+        try:
+            vpcs = plan.zone_vpcs(self.route53.get_hosted_zone(aws_retry=True, Id=zone_id))
+        except AWS_ERRORS:
+            return False
+        return (plan.vpc_key(vpc) in set(plan.vpc_key(v) for v in vpcs)) == join
 
     def authorization(self, zone_id, name, vpc, create):
         self.changed = True
         self.out["authorized" if create else "deauthorized"].append({"zone": name, "vpc_id": vpc["vpc_id"], "region": vpc["region"]})
-        if self.module.check_mode or zone_id is None:
+        if self.dry or zone_id is None:
             return
         call = (self.route53.create_vpc_association_authorization if create
                 else self.route53.delete_vpc_association_authorization)
         try:
             call(aws_retry=True, HostedZoneId=zone_id, VPC={"VPCRegion": vpc["region"], "VPCId": vpc["vpc_id"]})
         except AWS_ERRORS as e:
+            if not create and error_code(e) == "VPCAssociationAuthorizationNotFound":
+                return  # a racing run deleted it first
             self.fail(e, "Could not %s the association of %s with %s" % ("authorize" if create else "deauthorize", vpc["vpc_id"], name))
 
     def retag(self, zone_id, name, current, wanted, remove):
@@ -548,7 +743,7 @@ class PrivateZones:
         if not (to_set or to_remove):
             return
         self.changed = True
-        if self.module.check_mode or zone_id is None:
+        if self.dry or zone_id is None:
             return
         kwargs = {}
         if to_set:
@@ -563,34 +758,66 @@ class PrivateZones:
     # ---- absent ------------------------------------------------------------------------
     def ensure_absent(self):
         by_zone = plan.zone_names(self.entries, self.service_details())
-        for name, found in sorted(self.existing_zones(set(by_zone)).items()):
-            zone_id = found["zone_id"]
-            vpcs, records, authorizations = self.zone_state(zone_id, found["tags"])
-            ours = [r for r in records if plan.fqdn(r["Name"]) == plan.fqdn(name) and r["Type"] == "A" and r.get("AliasTarget")]
-            others = [r for r in records if r["Type"] not in ("SOA", "NS") and r not in ours]
-            self.diff["before"][name] = {"zone_id": zone_id, "vpcs": sorted(plan.vpc_key(v) for v in vpcs)}
-            self.diff["after"][name] = None
-            if others:
-                self.module.warn("Zone %s (%s) holds records this collection did not write (%s): left in place."
-                                 % (name, zone_id, ", ".join("%s %s" % (r["Name"], r["Type"]) for r in others)))
-                continue
-            self.changed = True
-            self.out["deleted_zones"].append(name)
-            for auth in authorizations:
+        local_vpcs, _foreign_vpcs = self.split_vpcs()
+        existing = self.existing_zones(set(by_zone), [self.endpoint_vpc] + local_vpcs)
+        for name in sorted(existing):
+            for zone in sorted(existing[name], key=lambda z: z["zone_id"]):
+                if zone["ownership"] == plan.CREATED:
+                    self.delete_created(name, zone)
+                elif zone["ownership"] == plan.ADOPTED:
+                    self.release_adopted(name, zone)
+                # Zones made by hand, of other accounts or of another endpoint VPC's run are not ours to touch.
+
+    def delete_created(self, name, zone):
+        zone_id = zone["zone_id"]
+        records, authorizations = self.zone_state(zone_id, zone["tags"], zone["vpcs"])
+        ours = [r for r in records if plan.fqdn(r["Name"]) == plan.fqdn(name) and r["Type"] == "A" and r.get("AliasTarget")]
+        others = [r for r in records if r["Type"] not in ("SOA", "NS") and r not in ours]
+        self.diff["before"][name] = {"zone_id": zone_id, "ownership": plan.CREATED, "vpcs": sorted(plan.vpc_key(v) for v in zone["vpcs"])}
+        if others:
+            reason = "holds records this collection did not write (%s)" % ", ".join("%s %s" % (r["Name"], r["Type"]) for r in others)
+            self.module.warn("Zone %s (%s) %s: left in place. Delete those records, then run again to delete it." % (name, zone_id, reason))
+            self.out["kept_zones"].append({"zone": name, "zone_id": zone_id, "ownership": plan.CREATED, "reason": reason})
+            self.diff["after"][name] = self.diff["before"][name]
+            return
+        self.diff["after"][name] = None
+        self.changed = True
+        self.out["deleted_zones"].append(name)
+        for auth in authorizations:
+            self.authorization(zone_id, name, auth, create=False)
+        if not self.dry:
+            self.delete_zone(name, zone_id, ours)
+
+    def release_adopted(self, name, zone):
+        """Let go of an adopted zone: remove the associations and tags this collection added, keep the zone and its records."""
+        zone_id, tags, vpcs = zone["zone_id"], zone["tags"], zone["vpcs"]
+        tagged = plan.associated_by_us(tags)
+        _records, authorizations = self.zone_state(zone_id, tags, vpcs)
+        remaining = [v for v in vpcs if tagged.get(v["vpc_id"]) != v["region"]]
+        ours = [v for v in vpcs if tagged.get(v["vpc_id"]) == v["region"]]
+        left = []
+        if not remaining and ours:
+            left = [ours.pop()]  # Route53 keeps at least one VPC on a private zone
+            remaining = left
+        for vpc in ours:
+            self.associate(zone_id, name, vpc, join=False)
+        for auth in authorizations:
+            if tagged.get(auth["vpc_id"]) == auth["region"]:
                 self.authorization(zone_id, name, auth, create=False)
-            if self.module.check_mode:
-                continue
-            try:
-                if ours:
-                    self.route53.change_resource_record_sets(aws_retry=True, HostedZoneId=zone_id, ChangeBatch={
-                        "Changes": [{"Action": "DELETE", "ResourceRecordSet": r} for r in ours]})
-                self.route53.delete_hosted_zone(aws_retry=True, Id=zone_id)
-            except AWS_ERRORS as e:
-                self.fail(e, "Could not delete the private hosted zone %s (%s)" % (name, zone_id))
+        self.retag(zone_id, name, tags, {}, plan.collection_tag_keys(tags))
+        reason = "adopted (made by hand): the zone and its records stay"
+        if ours:
+            reason += "; removed the associations this collection made (%s)" % ", ".join(v["vpc_id"] for v in ours)
+        if left:
+            reason += "; %s stays associated, as a private zone needs one VPC" % left[0]["vpc_id"]
+        self.out["kept_zones"].append({"zone": name, "zone_id": zone_id, "ownership": plan.ADOPTED, "reason": reason})
+        self.diff["before"][name] = {"zone_id": zone_id, "ownership": plan.ADOPTED, "vpcs": sorted(plan.vpc_key(v) for v in vpcs)}
+        self.diff["after"][name] = {"zone_id": zone_id, "ownership": None, "vpcs": sorted(plan.vpc_key(v) for v in remaining)}
 
     def result(self):
         services = dict((e["key"], sorted(n for n, z in self.zones.items() if e["key"] in z["service_keys"])) for e in self.entries)
-        result = dict(changed=self.changed, zones=self.zones, services=services, site=self.site)
+        # validate_only never changes anything; its result still says what a run would do.
+        result = dict(changed=self.changed and not self.params["validate_only"], zones=self.zones, services=services, site=self.site)
         result.update(self.out)
         return result
 
@@ -613,6 +840,7 @@ def main():
             enable_vpc_dns=dict(type="bool", default=False),
             tags=dict(type="dict", default={}),
             state=dict(type="str", choices=["present", "absent"], default="present"),
+            validate_only=dict(type="bool", default=False),
         ),
         supports_check_mode=True,
     )

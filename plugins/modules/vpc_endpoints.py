@@ -26,9 +26,18 @@ description:
     the names.
   - Service keys that share one endpoint service (the two log intakes of C(ap2) and
     C(uk1)) get one endpoint.
-  - Endpoints in a deleted, deleting, failed, rejected or expired state are ignored when
-    matching. O(state=absent) deletes only endpoints that carry this collection's
-    ownership tag.
+  - An endpoint of a Datadog service that already exists in the VPC (made by hand, by
+    another tool, any tags) is adopted rather than duplicated - listed in RV(adopted) and
+    tagged C(datadog-privatelink:ownership=adopted). Its subnets, security groups and tags
+    stay; what the task asks for is added (see O(purge_subnets), O(purge_security_groups)).
+  - Creation is idempotent across concurrent runs - each C(CreateVpcEndpoint) carries a
+    C(ClientToken) derived from the VPC, the service and the last endpoint of it that ended,
+    so two runs at once make one endpoint. Duplicates this collection created anyway are
+    deleted (the oldest is kept); other duplicates are reported in RV(foreign_endpoints).
+  - An endpoint this collection created that ended C(failed) or C(rejected) is deleted
+    and replaced (RV(replaced)). Deleted, deleting and expired endpoints are ignored.
+  - O(state=absent) deletes only endpoints this collection created; adopted ones are left
+    in place (RV(left_in_place)), without this collection's tags.
 author:
   - datadog_privatelink.aws maintainers (@datadog-privatelink)
 options:
@@ -41,7 +50,9 @@ options:
     description:
       - Subnets of O(vpc_id) the endpoints get a network interface in (one per
         availability zone). Required when O(state=present).
-      - Existing endpoints whose subnets differ are modified to match.
+      - Missing subnets are added to existing endpoints; others are removed only with
+        O(purge_subnets=true). Checked before anything changes - they must belong to
+        O(vpc_id), one per availability zone.
     type: list
     elements: str
   security_group_ids:
@@ -50,8 +61,34 @@ options:
         admit inbound TCP 443 (see O(validate_https_ingress)).
       - When omitted, new endpoints get the VPC's default security group (which is then
         checked) and the groups of existing endpoints are left as they are.
+      - Missing groups are added to existing endpoints; others are removed only with
+        O(purge_security_groups=true).
+      - With O(state=absent), groups to detach from the adopted endpoints left in place (a
+        group the caller is about to delete), as long as each keeps another group.
     type: list
     elements: str
+  purge_subnets:
+    description:
+      - Remove from existing endpoints the subnets not in O(subnet_ids). Without it, a
+        subnet the user added stays, and a wanted subnet in an availability zone the
+        endpoint already covers with another subnet is not added (with a warning).
+    type: bool
+    default: false
+  purge_security_groups:
+    description:
+      - Remove from existing endpoints the security groups not in O(security_group_ids).
+    type: bool
+    default: false
+  validate_only:
+    description:
+      - Make every check that reading can make - site, service keys and names
+        (C(DescribeVpcEndpointServices)), region, VPC id and existence, VPC DNS attributes,
+        subnets (in the VPC, one per availability zone), security groups, credentials - and
+        return without changing anything (C(changed) is false).
+      - Run it first in a play that creates other resources (such as a security group) so
+        that a wrong input stops the play before anything is made.
+    type: bool
+    default: false
   validate_https_ingress:
     description:
       - Refuse to run when none of the security groups admits inbound TCP 443, which the
@@ -103,7 +140,10 @@ options:
   wait_timeout:
     description:
       - How long to wait, in seconds. Datadog's guide says creation can take up to ten
-        minutes.
+        minutes; endpoints still pending after that are a case for Datadog support.
+      - The endpoints are polled every 2 s or 10 % of the time waited, whichever is longer
+        (15 s at most), so the module returns soon after the last one is available; once
+        some are available, the next poll is timed for when the rest should be.
     type: int
     default: 600
 extends_documentation_fragment:
@@ -114,10 +154,12 @@ extends_documentation_fragment:
   - amazon.aws.tags
   - amazon.aws.boto3
 notes:
-  - O(tags) are applied to endpoints this module owns (created), together with the
-    ownership tags C(datadog-privatelink:managed-by), C(datadog-privatelink:service) and
-    C(datadog-privatelink:site). An endpoint of the same service that someone else created
-    in the VPC is used and repaired but not tagged, purged or deleted.
+  - O(tags) are applied to endpoints this module holds, together with the ownership tags
+    C(datadog-privatelink:managed-by), C(datadog-privatelink:ownership) (V(created) or
+    V(adopted)), C(datadog-privatelink:service) and C(datadog-privatelink:site). O(purge_tags)
+    applies to created endpoints only; adopted ones keep their tags and are never deleted.
+  - Endpoints created by releases before the ownership tag carry only
+    C(datadog-privatelink:managed-by); they count as created and get the ownership tag.
   - Cross-region endpoints need botocore 1.35.70 or newer.
 seealso:
   - module: datadog_privatelink.aws.service_info
@@ -166,6 +208,14 @@ EXAMPLES = r"""
         vpc_id: vpc-0a1b2c3d4e5f67890
         subnet_ids: [subnet-0aaa1111bbbb22223]
         security_group_ids: [sg-0123456789abcdef0]
+
+- name: Check every input first, changing nothing (before a play creates other resources)
+  datadog_privatelink.aws.vpc_endpoints:
+    region: us-east-1
+    site: us
+    vpc_id: vpc-0a1b2c3d4e5f67890
+    subnet_ids: [subnet-0aaa1111bbbb22223, subnet-0ccc3333dddd44445]
+    validate_only: true
 
 - name: Remove the endpoints this collection created in the VPC
   datadog_privatelink.aws.vpc_endpoints:
@@ -236,8 +286,12 @@ endpoints:
       type: str
       sample: us-east-1
     owned:
-      description: Whether this collection created the endpoint (carries the ownership tag).
+      description: Whether this collection created the endpoint (and would delete it with O(state=absent)).
       type: bool
+    ownership:
+      description: V(created), V(adopted), or null for an endpoint this collection does not hold.
+      type: str
+      sample: created
     tags:
       description: Tags of the endpoint.
       type: dict
@@ -254,19 +308,88 @@ created:
   type: list
   elements: str
 modified:
-  description: Ids of endpoints modified to repair drift, with the change applied.
+  description: Ids of endpoints modified to repair drift, adopt or hand back, with the change applied.
   returned: always
   type: dict
 deleted:
-  description: Ids of endpoints deleted (state=absent).
+  description:
+    - Ids of endpoints deleted - with O(state=absent) those this collection created; with
+      O(state=present) its failed or rejected endpoints (see RV(replaced)) and its duplicates.
   returned: always
   type: list
   elements: str
-skipped:
-  description: Endpoints left alone, with the reason (not created by this collection, duplicates).
+adopted:
+  description: Ids of existing endpoints this run adopted (not created by this collection, now used and tagged adopted).
+  returned: always
+  type: list
+  elements: str
+  sample: [vpce-0123456789abcdef0]
+replaced:
+  description: Endpoints this collection created that had ended failed or rejected, deleted to be replaced.
   returned: always
   type: list
   elements: dict
+  contains:
+    vpc_endpoint_id:
+      description: The deleted endpoint.
+      type: str
+    service_keys:
+      description: The service keys it served.
+      type: list
+      elements: str
+    state:
+      description: Its state, V(failed) or V(rejected).
+      type: str
+    reason:
+      description: AWS's LastError.
+      type: str
+foreign_endpoints:
+  description:
+    - Endpoints of the selected services in the VPC that this collection neither created
+      nor adopted, left alone - duplicates of the endpoint in use, failed endpoints of other
+      owners, untagged endpoints at O(state=absent).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    vpc_endpoint_id:
+      description: The endpoint.
+      type: str
+    service_name:
+      description: Its endpoint service.
+      type: str
+    service_keys:
+      description: The service keys it serves.
+      type: list
+      elements: str
+    state:
+      description: Its state.
+      type: str
+    reason:
+      description: Why it was left alone.
+      type: str
+left_in_place:
+  description:
+    - With O(state=absent), the endpoints of the selected services that were not deleted
+      because this collection did not create them (adopted ones, handed back without this
+      collection's tags, and foreign ones).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    vpc_endpoint_id:
+      description: The endpoint.
+      type: str
+    service_name:
+      description: Its endpoint service.
+      type: str
+    service_keys:
+      description: The service keys it serves.
+      type: list
+      elements: str
+    reason:
+      description: Why it stays.
+      type: str
 site:
   description: The Datadog site facts used.
   returned: always
@@ -278,11 +401,12 @@ service_region:
   type: str
 """
 
+import re
 import time
-import uuid
 
 try:
     import botocore
+    import botocore.session
 except ImportError:
     pass  # handled by AnsibleAWSModule
 
@@ -300,7 +424,24 @@ from ansible_collections.datadog_privatelink.aws.plugins.module_utils.endpoint_s
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils.endpoint_services import not_found_message
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils.endpoint_services import resolve_service_region
 
-MAX_POLL_DELAY = 15
+VPC_ID_PATTERN = re.compile(r"^vpc-(?:[0-9a-f]{8}|[0-9a-f]{17})$")
+SUBNET_ID_PATTERN = re.compile(r"^subnet-(?:[0-9a-f]{8}|[0-9a-f]{17})$")
+REGION_PATTERN = re.compile(r"^[a-z]{2}(?:-[a-z]+)+-\d+$")
+# Error codes by which AWS says the caller's credentials are wrong, expired or missing.
+CREDENTIAL_ERRORS = frozenset((
+    "AuthFailure", "InvalidClientTokenId", "UnrecognizedClientException", "ExpiredToken", "ExpiredTokenException",
+    "SignatureDoesNotMatch", "InvalidAccessKeyId", "MissingAuthenticationToken",
+))
+SUPPORT_NOTE = ("Datadog's PrivateLink guide says endpoints still pending after 10 minutes are a case for Datadog support "
+                "(https://docs.datadoghq.com/agent/guide/private-link/): give them the endpoint ids.")
+
+
+def known_regions():
+    session = botocore.session.get_session()
+    regions = set()
+    for partition in session.get_available_partitions():
+        regions.update(session.get_available_regions("ec2", partition_name=partition))
+    return regions
 
 
 class EndpointSet:
@@ -309,25 +450,75 @@ class EndpointSet:
     def __init__(self, module):
         self.module = module
         self.params = module.params
-        self.client = module.client("ec2", retry_decorator=AWSRetry.jittered_backoff())
-        self.created, self.deleted, self.skipped = [], [], []
+        self.created, self.deleted, self.adopted, self.foreign, self.left_in_place, self.replaced = [], [], [], [], [], []
         self.modified = {}
         self.changed = False
-        try:
-            self.site = catalog.site_facts(self.params["site"])
-            self.entries = catalog.service_entries(
-                self.params["site"], self.params["services"], self.params["service_names"]
-            )
-            self.service_region = resolve_service_region(
-                self.site["region"], module.region, self.params["service_region"]
-            )
-        except catalog.CatalogError as error:
-            module.fail_json(msg=str(error))
-        self.groups = catalog.group_by_service_name(self.entries)
+        self.diff = {"before": {}, "after": {}}
         self.details = {}
         self.endpoints = {}  # service name -> endpoint dict (live, or predicted in check mode)
+        self.subnet_zones = {}
+        self.created_at = {}
+        self.site = None
+        self.service_region = None
+        self.entries = []
+        self.groups = {}
+        self.check_inputs()
+        self.client = module.client("ec2", retry_decorator=AWSRetry.jittered_backoff())
 
-    # ---- reads -------------------------------------------------------------------------
+    # ---- inputs checked without any call ----------------------------------------------------
+    def check_inputs(self):
+        params, region = self.params, self.module.region
+        try:
+            self.site = catalog.site_facts(params["site"])
+            self.entries = catalog.service_entries(params["site"], params["services"], params["service_names"])
+        except catalog.CatalogError as error:
+            self.module.fail_json(msg=str(error))
+        if not region:
+            self.module.fail_json(msg="No region: set region (or AWS_REGION) to the region of the VPC; the %s site's "
+                                  "services are in %s." % (self.site["key"], self.site["region"]))
+        for name, value in (("region", region), ("service_region", params["service_region"])):
+            if value and (not REGION_PATTERN.match(value) or value not in known_regions()):
+                self.module.fail_json(msg="%s=%r is not an AWS region (for example %s). Check its spelling." % (name, value, self.site["region"]))
+        try:
+            self.service_region = resolve_service_region(self.site["region"], region, params["service_region"])
+        except catalog.CatalogError as error:
+            self.module.fail_json(msg=str(error))
+        self.groups = catalog.group_by_service_name(self.entries)
+        vpc_id = params["vpc_id"]
+        if not VPC_ID_PATTERN.match(vpc_id or ""):
+            self.module.fail_json(msg="vpc_id=%r is not a VPC id: give the id of the Agents' VPC, such as vpc-0a1b2c3d4e5f67890." % vpc_id)
+        if params["state"] == "present":
+            subnet_ids = params["subnet_ids"] or []
+            if not subnet_ids:
+                self.module.fail_json(msg="subnet_ids is required with state=present: give one subnet of %s per availability zone." % vpc_id)
+            malformed = [s for s in subnet_ids if not SUBNET_ID_PATTERN.match(s or "")]
+            if malformed:
+                self.module.fail_json(msg="subnet_ids holds %s, not subnet ids (subnet-...): give subnets of %s."
+                                      % (", ".join(repr(s) for s in malformed), vpc_id))
+
+    def fail_aws(self, error, msg, **extra):
+        """fail_json_aws, but a credentials refusal says so first (AWS's codes are cryptic)."""
+        code = ""
+        if isinstance(error, botocore.exceptions.ClientError):
+            code = error.response.get("Error", {}).get("Code", "")
+        if code in CREDENTIAL_ERRORS:
+            self.module.fail_json(
+                msg="AWS rejected the credentials: %s (%s). Check the profile, access key, secret key and session token "
+                "(or module_defaults for group/datadog_privatelink.aws.aws)." % (error.response["Error"].get("Message", ""), code),
+                **extra)
+        if isinstance(error, botocore.exceptions.NoCredentialsError):
+            self.module.fail_json(msg="No AWS credentials found: set a profile, access and secret keys, or AWS_PROFILE.", **extra)
+        self.module.fail_json_aws(error, msg=msg, **extra)
+
+    # ---- reads -------------------------------------------------------------------------------
+    def validate(self):
+        """Every check that reading can make, before the first change."""
+        self.verify_services()
+        self.check_vpc()
+        if self.params["state"] == "present":
+            self.check_subnets()
+            self.check_security_groups()
+
     def verify_services(self):
         looked_in = self.service_region or self.module.region
         for name in self.groups:
@@ -343,34 +534,53 @@ class EndpointSet:
         try:
             self.details, missing = describe_services(self.client, list(self.groups), self.service_region)
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-            self.module.fail_json_aws(e, msg="Could not describe the Datadog endpoint services")
+            self.fail_aws(e, msg="Could not describe the Datadog endpoint services")
         if missing:
             self.module.fail_json(msg=not_found_message(missing, self.entries, looked_in), missing_service_names=missing)
 
+    def check_vpc(self):
+        """The VPC exists; with private DNS, both VPC DNS attributes are on (AWS would refuse endpoint by endpoint)."""
+        vpc_id = self.params["vpc_id"]
+        not_found = "VPC %s not found in %s with these credentials. Check vpc_id and region." % (vpc_id, self.module.region)
+        try:
+            if not (self.params["private_dns_enabled"] and self.params["state"] == "present"):
+                self.client.describe_vpcs(aws_retry=True, VpcIds=[vpc_id])
+                return
+            off = vpc_dns.attributes_off(self.client, vpc_id)
+        except (vpc_dns.VpcNotFound, is_boto3_error_code("InvalidVpcID.NotFound")):
+            self.module.fail_json(msg=not_found)
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
+            self.fail_aws(e, msg="Could not read %s" % vpc_id)
+        if off:
+            self.module.fail_json(
+                msg="%s is off on %s: private DNS, which lets the Agents reach Datadog's host names through the endpoints, "
+                "needs both enableDnsSupport and enableDnsHostnames. Turn them on (amazon.aws.ec2_vpc_net with "
+                "dns_support: true and dns_hostnames: true), then rerun." % (" and ".join(off), vpc_id))
+
     def check_subnets(self):
-        subnet_ids = self.params["subnet_ids"] or []
-        if not subnet_ids:
-            self.module.fail_json(msg="subnet_ids is required with state=present: give one subnet of %s per availability zone." % self.params["vpc_id"])
+        subnet_ids = self.params["subnet_ids"]
+        vpc_id = self.params["vpc_id"]
         try:
             subnets = self.client.describe_subnets(aws_retry=True, SubnetIds=subnet_ids)["Subnets"]
         except is_boto3_error_code("InvalidSubnetID.NotFound") as e:
-            self.module.fail_json(msg="Subnet not found: %s. Give subnets of %s." % (e.response["Error"].get("Message"), self.params["vpc_id"]))
+            self.module.fail_json(msg="Subnet not found: %s. Give subnets of %s." % (e.response["Error"].get("Message"), vpc_id))
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
-            self.module.fail_json_aws(e, msg="Could not describe subnets")
-        outside = ["%s (in %s)" % (s["SubnetId"], s["VpcId"]) for s in subnets if s["VpcId"] != self.params["vpc_id"]]
+            self.fail_aws(e, msg="Could not describe subnets")
+        outside = ["%s (in %s)" % (s["SubnetId"], s["VpcId"]) for s in subnets if s["VpcId"] != vpc_id]
         if outside:
-            self.module.fail_json(msg="Subnets outside %s: %s. Give subnets of %s only." % (self.params["vpc_id"], ", ".join(outside), self.params["vpc_id"]))
+            self.module.fail_json(msg="Subnets outside %s: %s. Give subnets of %s only." % (vpc_id, ", ".join(outside), vpc_id))
         zones = [s["AvailabilityZone"] for s in subnets]
         if len(set(zones)) != len(zones):
-            self.module.fail_json(msg="An interface endpoint takes one subnet per availability zone; these share one: %s." % ", ".join(
+            self.module.fail_json(msg="An interface endpoint takes one subnet per availability zone; these share one: %s. Keep one of each." % ", ".join(
                 "%s (%s)" % (s["SubnetId"], s["AvailabilityZone"]) for s in subnets if zones.count(s["AvailabilityZone"]) > 1))
+        self.subnet_zones = dict((s["SubnetId"], s["AvailabilityZone"]) for s in subnets)
         if not self.service_region:
             for name, detail in self.details.items():
                 offered = set(detail.get("AvailabilityZones") or [])
                 unserved = [s["SubnetId"] + " (" + s["AvailabilityZone"] + ")" for s in subnets if offered and s["AvailabilityZone"] not in offered]
                 if unserved:
                     self.module.fail_json(msg="Service %s (%s) is not offered in the availability zone of subnet(s) %s; it is offered in %s."
-                                          % (name, ", ".join(self.groups[name]), ", ".join(unserved), ", ".join(sorted(offered))))
+                                          % (", ".join(self.groups[name]), name, ", ".join(unserved), ", ".join(sorted(offered))))
 
     def check_security_groups(self):
         group_ids = self.params["security_group_ids"]
@@ -382,10 +592,10 @@ class EndpointSet:
                 groups = self.client.describe_security_groups(
                     aws_retry=True, Filters=[{"Name": "vpc-id", "Values": [vpc_id]}, {"Name": "group-name", "Values": ["default"]}]
                 )["SecurityGroups"]
-        except is_boto3_error_code("InvalidGroup.NotFound") as e:
+        except (is_boto3_error_code("InvalidGroup.NotFound"), is_boto3_error_code("InvalidGroupId.Malformed")) as e:
             self.module.fail_json(msg="Security group not found: %s. Give security groups of %s." % (e.response["Error"].get("Message"), vpc_id))
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
-            self.module.fail_json_aws(e, msg="Could not describe security groups")
+            self.fail_aws(e, msg="Could not describe security groups")
         outside = ["%s (in %s)" % (g["GroupId"], g.get("VpcId")) for g in groups if g.get("VpcId") != vpc_id]
         if outside:
             self.module.fail_json(msg="Security groups outside %s: %s. Give security groups of %s only." % (vpc_id, ", ".join(outside), vpc_id))
@@ -397,25 +607,11 @@ class EndpointSet:
                 "such a group), or set validate_https_ingress=false." % which
             )
 
-    def check_vpc_dns(self):
-        """Private DNS needs both VPC DNS attributes; AWS would refuse endpoint by endpoint."""
-        if not self.params["private_dns_enabled"]:
-            return
-        vpc_id = self.params["vpc_id"]
-        try:
-            off = vpc_dns.attributes_off(self.client, vpc_id)
-        except vpc_dns.VpcNotFound:
-            self.module.fail_json(msg="VPC %s not found in %s." % (vpc_id, self.module.region))
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-            self.module.fail_json_aws(e, msg="Could not read the DNS attributes of %s" % vpc_id)
-        if off:
-            self.module.fail_json(msg=vpc_dns.refusal(vpc_id, off, switch="private_dns_enabled=false"))
-
     def describe_vpc_endpoints(self, **kwargs):
         try:
             return all_vpc_endpoints(self.client, **kwargs)
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-            self.module.fail_json_aws(e, msg="Could not describe VPC endpoints", **self.result())
+            self.fail_aws(e, msg="Could not describe VPC endpoints", **self.result())
 
     def existing(self):
         return self.describe_vpc_endpoints(
@@ -425,36 +621,97 @@ class EndpointSet:
             ]
         )
 
-    # ---- present -----------------------------------------------------------------------
+    def label(self, name):
+        return "+".join(self.groups.get(name) or ["?"])
+
+    def keys_of(self, endpoint):
+        name = endpoint.get("ServiceName")
+        if name in self.groups:
+            return self.groups[name]
+        return [e["key"] for e in self.entries if name in e["superseded_service_names"]] or ["?"]
+
+    def report_foreign(self, endpoint, reason):
+        self.foreign.append({"vpc_endpoint_id": endpoint["VpcEndpointId"], "service_name": endpoint.get("ServiceName"),
+                             "service_keys": self.keys_of(endpoint), "state": plan.state_of(endpoint), "reason": reason})
+
+    def zones_of_endpoint_subnets(self, endpoints):
+        """AZs of subnets the endpoints have beyond the wanted ones (to see what adding one would clash with)."""
+        unknown = sorted(set(s for e in endpoints for s in e.get("SubnetIds") or []) - set(self.subnet_zones))
+        if not unknown or self.params["purge_subnets"]:
+            return
+        try:
+            subnets = self.client.describe_subnets(aws_retry=True, Filters=[{"Name": "subnet-id", "Values": unknown}])["Subnets"]
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+            self.fail_aws(e, msg="Could not describe the subnets of the existing endpoints")
+        self.subnet_zones.update((s["SubnetId"], s["AvailabilityZone"]) for s in subnets)
+
+    # ---- present -------------------------------------------------------------------------------
     def ensure_present(self):
-        self.verify_services()
-        self.check_subnets()
-        self.check_security_groups()
-        self.check_vpc_dns()
+        self.validate()
+        if self.params["validate_only"]:
+            return
         existing = self.existing()
-        matched, extras = plan.match_endpoints(list(self.groups), existing, self.service_region, self.module.region)
+        names = list(self.groups)
+        matched, extras = plan.match_endpoints(names, existing, self.service_region, self.module.region)
         self.adopt_superseded(matched, existing)
+        doomed = []
         for extra in extras:
-            self.skipped.append({"vpc_endpoint_id": extra["VpcEndpointId"], "service_name": extra["ServiceName"],
-                                 "reason": "another live endpoint of this service in the VPC is used"})
-        before, after = {}, {}
+            if plan.is_owned(extra):  # two runs raced, or an older release: keep the oldest of ours
+                doomed.append(extra)
+            else:
+                self.report_foreign(extra, "duplicate: %s serves this service in the VPC; this one is left alone"
+                                    % matched[extra["ServiceName"]]["VpcEndpointId"])
+        for ended in plan.ended_endpoints(names, existing, self.service_region, self.module.region):
+            reason = plan.failure_reason(ended)
+            if plan.is_owned(ended):
+                doomed.append(ended)
+                self.replaced.append({"vpc_endpoint_id": ended["VpcEndpointId"], "service_keys": self.keys_of(ended),
+                                      "state": plan.state_of(ended), "reason": reason})
+            else:
+                self.report_foreign(ended, "%s (%s), not created by this collection: left in place" % (plan.state_of(ended), reason))
+        self.zones_of_endpoint_subnets([e for e in matched.values() if e])
+        self.delete_doomed(doomed)
         for name, keys in self.groups.items():
             endpoint = matched.get(name)
-            label = "+".join(keys)
-            before[label] = plan.diff_view(endpoint)
+            before = plan.diff_view(endpoint)
             if endpoint is None:
-                endpoint = self.create(name, keys)
+                endpoint = self.create(name, keys, plan.generation(existing, name, self.service_region, self.module.region))
             else:
                 endpoint = self.repair(endpoint, keys)
             self.endpoints[name] = endpoint
-            after[label] = plan.diff_view(endpoint)
-        self.diff = {"before": before, "after": after}
+            after = plan.diff_view(endpoint)
+            if before != after:
+                self.diff["before"][self.label(name)] = before
+                self.diff["after"][self.label(name)] = after
         if self.params["wait"] and not self.module.check_mode:
             self.wait_until_available()
 
-    def create(self, name, keys):
+    def delete_doomed(self, doomed):
+        if not doomed:
+            return
+        ids = [e["VpcEndpointId"] for e in doomed]
         self.changed = True
-        tags = plan.desired_tags(self.params["tags"], keys, self.site["key"], self.params["name_prefix"])
+        for endpoint in doomed:
+            label = "%s %s" % (self.label(endpoint.get("ServiceName")), endpoint["VpcEndpointId"])
+            self.diff["before"][label] = plan.diff_view(endpoint)
+            self.diff["after"][label] = None
+        if not self.module.check_mode:
+            self.delete(ids)
+        self.deleted.extend(ids)
+
+    def delete(self, ids):
+        try:
+            answer = self.client.delete_vpc_endpoints(aws_retry=True, VpcEndpointIds=ids)
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+            self.fail_aws(e, msg="Could not delete VPC endpoints %s" % ", ".join(ids), **self.result())
+        unsuccessful = [u for u in answer.get("Unsuccessful") or []
+                        if (u.get("Error") or {}).get("Code") != "InvalidVpcEndpoint.NotFound"]  # gone already: fine
+        if unsuccessful:
+            self.deleted.extend(i for i in ids if i not in [u.get("ResourceId") for u in unsuccessful])
+            self.module.fail_json(msg="Some endpoints could not be deleted: %s" % ", ".join(
+                "%s: %s" % (u.get("ResourceId"), (u.get("Error") or {}).get("Message")) for u in unsuccessful), **self.result())
+
+    def create_request(self, name, tags, token):
         request = {
             "VpcEndpointType": "Interface",
             "VpcId": self.params["vpc_id"],
@@ -462,12 +719,18 @@ class EndpointSet:
             "SubnetIds": self.params["subnet_ids"],
             "PrivateDnsEnabled": self.params["private_dns_enabled"],
             "TagSpecifications": [{"ResourceType": "vpc-endpoint", "Tags": ansible_dict_to_boto3_tag_list(tags)}],
-            "ClientToken": str(uuid.uuid4()),  # one token per endpoint: a retried call never makes two
+            # Same VPC, service and generation give the same token: two runs at once make one endpoint.
+            "ClientToken": token,
         }
         if self.params["security_group_ids"]:
             request["SecurityGroupIds"] = self.params["security_group_ids"]
         if self.service_region:
             request["ServiceRegion"] = self.service_region
+        return request
+
+    def create(self, name, keys, generation):
+        self.changed = True
+        tags = plan.desired_tags(self.params["tags"], keys, self.site["key"], self.params["name_prefix"])
         if self.module.check_mode:
             self.created.append("+".join(keys))
             return {
@@ -479,21 +742,49 @@ class EndpointSet:
                 "ServiceRegion": self.service_region,
                 "Tags": ansible_dict_to_boto3_tag_list(tags),
             }
-        try:
-            endpoint = self.client.create_vpc_endpoint(aws_retry=True, **request)["VpcEndpoint"]
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-            self.module.fail_json_aws(
-                e, msg="Could not create the endpoint for %s (%s); endpoints created before it are in the result" % (", ".join(keys), name),
-                **self.result()
-            )
+        for _attempt in range(3):
+            request = self.create_request(name, tags, plan.client_token(self.params["vpc_id"], name, self.service_region, generation))
+            try:
+                endpoint = self.client.create_vpc_endpoint(aws_retry=True, **request)["VpcEndpoint"]
+            except is_boto3_error_code("IdempotentParameterMismatch"):
+                # Another run created it at the same moment with other settings: use that one.
+                return self.use_concurrent(name, keys)
+            except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
+                self.fail_aws(
+                    e, msg="Could not create the endpoint for %s (%s); endpoints created before it are in the result" % (", ".join(keys), name),
+                    **self.result()
+                )
+            if plan.state_of(endpoint) not in plan.GONE_STATES:
+                break
+            generation = endpoint["VpcEndpointId"]  # the token named an old, gone endpoint: next generation
         self.created.append(endpoint["VpcEndpointId"])
+        self.created_at[endpoint["VpcEndpointId"]] = time.time()
         return endpoint
 
+    def use_concurrent(self, name, keys):
+        fresh = self.describe_vpc_endpoints(Filters=[{"Name": "vpc-id", "Values": [self.params["vpc_id"]]},
+                                                     {"Name": "service-name", "Values": [name]}])
+        matched, _extras = plan.match_endpoints([name], fresh, self.service_region, self.module.region)
+        if matched.get(name) is None:
+            self.module.fail_json(msg="AWS answered IdempotentParameterMismatch for %s (%s) but no endpoint of it exists; rerun."
+                                  % (", ".join(keys), name), **self.result())
+        return self.repair(matched[name], keys)
+
     def repair(self, endpoint, keys):
-        changes = plan.modification(
-            endpoint, self.params["subnet_ids"], self.params["security_group_ids"], self.params["private_dns_enabled"]
-        )
+        mark = plan.ownership(endpoint)
         endpoint_id = endpoint["VpcEndpointId"]
+        if mark is None:
+            self.adopted.append(endpoint_id)
+            self.changed = True
+        if not self.params["purge_subnets"]:
+            conflicts = plan.zone_conflicts(endpoint, self.params["subnet_ids"], self.subnet_zones)
+            for subnet, other in sorted(conflicts.items()):
+                self.module.warn("%s (%s) keeps %s in %s: %s is not added (one subnet per availability zone). Set "
+                                 "purge_subnets=true to replace it." % (endpoint_id, ", ".join(keys), other, self.subnet_zones.get(subnet), subnet))
+        changes = plan.modification(
+            endpoint, self.params["subnet_ids"], self.params["security_group_ids"], self.params["private_dns_enabled"],
+            self.params["purge_subnets"], self.params["purge_security_groups"], self.subnet_zones,
+        )
         if changes:
             self.changed = True
             self.modified[endpoint_id] = changes
@@ -501,21 +792,20 @@ class EndpointSet:
                 try:
                     self.client.modify_vpc_endpoint(aws_retry=True, VpcEndpointId=endpoint_id, **changes)
                 except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-                    self.module.fail_json_aws(e, msg="Could not modify %s (%s)" % (endpoint_id, ", ".join(keys)), **self.result())
+                    self.fail_aws(e, msg="Could not modify %s (%s)" % (endpoint_id, ", ".join(keys)), **self.result())
             endpoint = plan.apply_modification(endpoint, changes)
-        if plan.is_owned(endpoint):
-            endpoint = self.retag(endpoint, keys)
-        else:
-            self.skipped.append({"vpc_endpoint_id": endpoint_id, "service_name": endpoint.get("ServiceName"),
-                                 "reason": "not created by this collection: used and repaired, not tagged"})
-        return endpoint
+        return self.retag(endpoint, keys, mark or catalog.OWNERSHIP_ADOPTED)
 
-    def retag(self, endpoint, keys):
+    def retag(self, endpoint, keys, mark):
         current = plan.tags_of(endpoint)
-        wanted = plan.desired_tags(self.params["tags"], keys, self.site["key"], self.params["name_prefix"])
+        wanted = plan.desired_tags(self.params["tags"], keys, self.site["key"], self.params["name_prefix"], mark)
+        purge = self.params["purge_tags"] and mark == catalog.OWNERSHIP_CREATED  # an adopted endpoint keeps its tags
         if "Name" in current and "Name" not in (self.params["tags"] or {}):
             wanted["Name"] = current["Name"]  # a Name set by hand is kept
-        to_set, to_unset = compare_aws_tags(current, wanted, self.params["purge_tags"])
+        to_set, to_unset = compare_aws_tags(current, wanted, purge)
+        return self.apply_tags(endpoint, to_set, to_unset)
+
+    def apply_tags(self, endpoint, to_set, to_unset):
         if not (to_set or to_unset):
             return endpoint
         self.changed = True
@@ -528,8 +818,8 @@ class EndpointSet:
                 if to_set:
                     self.client.create_tags(aws_retry=True, Resources=[endpoint_id], Tags=ansible_dict_to_boto3_tag_list(to_set))
             except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-                self.module.fail_json_aws(e, msg="Could not tag %s" % endpoint_id, **self.result())
-        tags = dict(current)
+                self.fail_aws(e, msg="Could not tag %s" % endpoint_id, **self.result())
+        tags = plan.tags_of(endpoint)
         tags.update(to_set)
         for key in to_unset:
             tags.pop(key, None)
@@ -555,11 +845,26 @@ class EndpointSet:
                     "the new endpoint after deleting this one, or pin service_names.%s." % (
                         endpoint["VpcEndpointId"], ", ".join(keys), endpoint["ServiceName"], name, keys[0]))
 
+    def describe_text(self, endpoint):
+        return "%s (%s, %s)" % (", ".join(self.keys_of(endpoint)), endpoint["VpcEndpointId"], endpoint.get("ServiceName"))
+
     def wait_until_available(self):
         ids = [e["VpcEndpointId"] for e in self.endpoints.values() if plan.state_of(e) != plan.READY_STATE]
-        deadline = time.time() + self.params["wait_timeout"]
-        delay = 1.0
+        started = time.time()
+        deadline = started + self.params["wait_timeout"]
+        delay = plan.poll_delay(0)
+        created_at = self.created_at  # endpoint id -> when this run's CreateVpcEndpoint returned
         while ids:
+            remaining = deadline - time.time()
+            if remaining <= 0:
+                pending_text = ", ".join("%s: %s" % (self.describe_text(e), plan.state_of(e))
+                                         for e in self.endpoints.values() if e.get("VpcEndpointId") in ids)
+                self.module.fail_json(
+                    msg="Timed out after %ss waiting for VPC endpoint(s) to become available: %s. The endpoints in the "
+                    "result exist; rerun to wait again. %s" % (self.params["wait_timeout"], pending_text, SUPPORT_NOTE),
+                    pending_endpoint_ids=ids, **self.result()
+                )
+            time.sleep(min(delay, remaining))
             fresh = self.describe_vpc_endpoints(VpcEndpointIds=ids)
             by_id = dict((e["VpcEndpointId"], e) for e in fresh)
             for name, endpoint in list(self.endpoints.items()):
@@ -567,57 +872,77 @@ class EndpointSet:
                     self.endpoints[name] = by_id[endpoint["VpcEndpointId"]]
             _ready, pending, failed = plan.wait_progress(fresh)
             if failed:
-                reasons = ", ".join("%s (%s): %s" % (i, by_id[i]["ServiceName"], plan.failure_reason(by_id[i])) for i in failed)
-                self.module.fail_json(msg="VPC endpoint(s) failed: %s" % reasons, failed_endpoint_ids=failed, **self.result())
+                reasons = "; ".join("%s: %s" % (self.describe_text(by_id[i]), plan.failure_reason(by_id[i])) for i in failed)
+                self.module.fail_json(msg="VPC endpoint(s) ended %s: %s. Rerun to replace them (the failed ones are deleted "
+                                      "then); if it fails again, the reason above says what AWS refused."
+                                      % ("/".join(sorted(set(plan.state_of(by_id[i]) for i in failed))), reasons),
+                                      failed_endpoint_ids=failed, **self.result())
+            now = time.time()
+            newly_ready = [created_at.get(i, started) for i in ids if i not in pending]
             ids = pending
-            if not ids:
-                return
-            if time.time() + delay > deadline:
-                pending_text = ", ".join("%s (%s, %s)" % (i, by_id[i]["ServiceName"], plan.state_of(by_id[i])) for i in ids)
-                self.module.fail_json(
-                    msg="Timed out after %ss waiting for VPC endpoint(s) to become available: %s. The endpoints in the "
-                    "result exist; rerun to wait again." % (self.params["wait_timeout"], pending_text),
-                    pending_endpoint_ids=ids, **self.result()
-                )
-            time.sleep(delay)
-            delay = min(MAX_POLL_DELAY, delay * 1.6)
+            delay = plan.next_poll(now - started, [created_at.get(i, started) - now for i in pending],
+                                   [c - now for c in newly_ready])
 
-    # ---- absent ------------------------------------------------------------------------
+    # ---- absent --------------------------------------------------------------------------------
     def ensure_absent(self):
+        if self.params["validate_only"]:
+            self.validate()
+            return
         wanted = set(self.groups)
-        doomed, before = [], {}
+        doomed = []
+        detach = set(self.params["security_group_ids"] or [])
         for endpoint in self.existing():
             if endpoint.get("ServiceName") not in wanted or plan.state_of(endpoint) in ("deleted", "deleting"):
                 continue
-            label = "+".join(self.groups[endpoint["ServiceName"]])
-            if plan.is_owned(endpoint):
+            label = "%s %s" % (self.label(endpoint["ServiceName"]), endpoint["VpcEndpointId"])
+            mark = plan.ownership(endpoint)
+            if mark == catalog.OWNERSHIP_CREATED:
                 doomed.append(endpoint["VpcEndpointId"])
-                before[label] = plan.diff_view(endpoint)
-            else:
-                self.skipped.append({"vpc_endpoint_id": endpoint["VpcEndpointId"], "service_name": endpoint["ServiceName"],
-                                     "reason": "not created by this collection: left in place"})
-        self.diff = {"before": before, "after": dict((label, None) for label in before)}
+                self.diff["before"][label] = plan.diff_view(endpoint)
+                self.diff["after"][label] = None
+                continue
+            self.left_in_place.append({"vpc_endpoint_id": endpoint["VpcEndpointId"], "service_name": endpoint["ServiceName"],
+                                       "service_keys": self.keys_of(endpoint),
+                                       "reason": "adopted, not created by this collection: handed back" if mark else
+                                       "not created by this collection"})
+            if mark is None:
+                self.report_foreign(endpoint, "not created by this collection: left in place")
+                continue
+            before = plan.diff_view(endpoint)
+            after = self.hand_back(endpoint, detach)
+            if plan.diff_view(after) != before:
+                self.diff["before"][label] = before
+                self.diff["after"][label] = plan.diff_view(after)
         if not doomed:
             return
         self.changed = True
-        self.deleted = doomed
-        if self.module.check_mode:
-            return
-        try:
-            answer = self.client.delete_vpc_endpoints(aws_retry=True, VpcEndpointIds=doomed)
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-            self.module.fail_json_aws(e, msg="Could not delete VPC endpoints %s" % ", ".join(doomed), **self.result())
-        unsuccessful = answer.get("Unsuccessful") or []
-        if unsuccessful:
-            self.deleted = [i for i in doomed if i not in [u.get("ResourceId") for u in unsuccessful]]
-            self.module.fail_json(msg="Some endpoints could not be deleted: %s" % ", ".join(
-                "%s: %s" % (u.get("ResourceId"), (u.get("Error") or {}).get("Message")) for u in unsuccessful), **self.result())
-        if self.params["wait"]:
+        if not self.module.check_mode:
+            self.delete(doomed)
+        self.deleted.extend(doomed)
+        if self.params["wait"] and not self.module.check_mode:
             self.wait_until_gone(doomed)
 
+    def hand_back(self, endpoint, detach):
+        """An adopted endpoint stays; it loses our tags and the groups listed for detaching (if one remains)."""
+        groups = set(plan.group_ids_of(endpoint))
+        remove = sorted(groups & detach) if groups - detach else []
+        if remove:
+            self.changed = True
+            changes = {"RemoveSecurityGroupIds": remove}
+            self.modified[endpoint["VpcEndpointId"]] = changes
+            if not self.module.check_mode:
+                try:
+                    self.client.modify_vpc_endpoint(aws_retry=True, VpcEndpointId=endpoint["VpcEndpointId"], **changes)
+                except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+                    self.fail_aws(e, msg="Could not detach %s from %s" % (", ".join(remove), endpoint["VpcEndpointId"]), **self.result())
+            endpoint = plan.apply_modification(endpoint, changes)
+        ours = [key for key in plan.our_tag_keys() if key in plan.tags_of(endpoint)]
+        return self.apply_tags(endpoint, {}, ours)
+
     def wait_until_gone(self, ids):
-        deadline = time.time() + self.params["wait_timeout"]
-        delay = 1.0
+        started = time.time()
+        deadline = started + self.params["wait_timeout"]
+        delay = plan.poll_delay(0)
         while ids:
             fresh = self.describe_vpc_endpoints(Filters=[{"Name": "vpc-id", "Values": [self.params["vpc_id"]]}])
             ids = [e["VpcEndpointId"] for e in fresh if e["VpcEndpointId"] in ids and plan.state_of(e) != "deleted"]
@@ -626,9 +951,9 @@ class EndpointSet:
             if time.time() + delay > deadline:
                 self.module.fail_json(msg="Timed out waiting for the deletion of %s" % ", ".join(ids), **self.result())
             time.sleep(delay)
-            delay = min(MAX_POLL_DELAY, delay * 1.6)
+            delay = plan.poll_delay(time.time() - started)
 
-    # ---- result ------------------------------------------------------------------------
+    # ---- result --------------------------------------------------------------------------------
     def result(self):
         endpoints = {}
         for entry in self.entries:
@@ -640,7 +965,10 @@ class EndpointSet:
             "created": self.created,
             "modified": self.modified,
             "deleted": self.deleted,
-            "skipped": self.skipped,
+            "adopted": self.adopted,
+            "replaced": self.replaced,
+            "foreign_endpoints": self.foreign,
+            "left_in_place": self.left_in_place,
             "site": self.site,
             "service_region": self.service_region,
         }
@@ -661,6 +989,9 @@ def main():
         name_prefix=dict(type="str", default="datadog-privatelink-"),
         tags=dict(type="dict", aliases=["resource_tags"]),
         purge_tags=dict(type="bool", default=True),
+        purge_subnets=dict(type="bool", default=False),
+        purge_security_groups=dict(type="bool", default=False),
+        validate_only=dict(type="bool", default=False),
         state=dict(type="str", choices=["present", "absent"], default="present"),
         wait=dict(type="bool", default=True),
         wait_timeout=dict(type="int", default=600),

@@ -50,7 +50,8 @@ def test_one_zone_per_service_with_alias_associated_then_rerun_changes_nothing(s
     assert sorted(result["zones"]) == sorted(hosts.values())
     calls = sandbox.calls()["calls"]
     assert calls["route53:CreateHostedZone"] == 10 and calls["route53:ChangeResourceRecordSets"] == 10
-    assert calls["route53:ListHostedZones"] == 1
+    # Existing zones are looked for on the run's two VPCs only, never account-wide.
+    assert calls["route53:ListHostedZonesByVPC"] == 2 and "route53:ListHostedZones" not in calls
     for key, host in hosts.items():
         zone = result["zones"][host]
         assert zone["service_keys"] == [key]
@@ -151,16 +152,224 @@ def test_association_without_authorization_is_refused_clearly(sandbox):
     assert refused["failed"] and "no association authorization" in refused["msg"]
 
 
-def test_a_zone_that_is_not_ours_is_an_error_never_a_second_zone(sandbox):
+def hand_made_zone(name, vpc_id, region="us-east-1", reference=None):
+    """A private zone made by hand (no tag), as a user would with the console."""
+    zone = r53().create_hosted_zone(Name=name, CallerReference=reference or "by-hand-%s-%s" % (name, vpc_id),
+                                    VPC={"VPCRegion": region, "VPCId": vpc_id}, HostedZoneConfig={"PrivateZone": True})
+    return zone["HostedZone"]["Id"].split("/")[-1]
+
+
+def records_of(zone_id):
+    return {(r["Name"].rstrip("."), r["Type"]): r for r in r53().list_resource_record_sets(HostedZoneId=zone_id)["ResourceRecordSets"]}
+
+
+def tags_of(zone_id):
+    return {t["Key"]: t["Value"] for t in r53().list_tags_for_resource(
+        ResourceType="hostedzone", ResourceId=zone_id)["ResourceTagSet"]["Tags"]}
+
+
+def zones_named(name, *networks):
+    """Ids of the zones of that name on these test VPCs (the sandbox is shared by the tests)."""
+    found = set()
+    for net in networks:
+        found.update(z["HostedZoneId"] for z in r53().list_hosted_zones_by_vpc(VPCId=net.vpc_id, VPCRegion=net.region)[
+            "HostedZoneSummaries"] if z["Name"].rstrip(".") == name)
+    return sorted(found)
+
+
+def test_a_zone_made_by_hand_is_adopted_corrected_and_never_deleted(sandbox):
     net = Network(cidr="10.91.0.0/16")
-    endpoints = endpoints_without_private_dns(net, ["profiling"])
-    r53().create_hosted_zone(Name="intake.profile.datadoghq.com", CallerReference="by-hand-91",
-                             VPC={"VPCRegion": "us-east-1", "VPCId": net.vpc_id}, HostedZoneConfig={"PrivateZone": True})
-    result = run_module("private_zones", zone_args(net, services=["profiling"], endpoints=endpoints))
-    assert result["failed"] and "not created by this collection" in result["msg"]
-    zones = [z for z in r53().list_hosted_zones()["HostedZones"] if z["Name"] == "intake.profile.datadoghq.com."]
-    in_this_vpc = [z for z in zones if (net.vpc_id, "us-east-1") in zone_vpcs(z["Id"].split("/")[-1])]
-    assert [z["CallerReference"] for z in in_this_vpc] == ["by-hand-91"]
+    agents = Network(region="eu-west-1", cidr="10.97.0.0/16")
+    endpoints = endpoints_without_private_dns(net, ["api", "traces"])
+    hand = hand_made_zone("api.datadoghq.com", net.vpc_id)
+    r53().change_resource_record_sets(HostedZoneId=hand, ChangeBatch={"Changes": [
+        {"Action": "CREATE", "ResourceRecordSet": {"Name": "api.datadoghq.com", "Type": "A", "TTL": 300,
+                                                   "ResourceRecords": [{"Value": "10.91.9.9"}]}},
+        {"Action": "CREATE", "ResourceRecordSet": {"Name": "check.api.datadoghq.com", "Type": "TXT", "TTL": 60,
+                                                   "ResourceRecords": [{"Value": '"owned by the network team"'}]}}]})
+    args = zone_args(net, services=["api", "traces"], endpoints=endpoints,
+                     vpcs=[{"vpc_id": agents.vpc_id, "region": "eu-west-1"}], purge_vpcs=True)
+
+    result = run_module("private_zones", args, diff=True)
+    assert not result["failed"], result.get("msg")
+    assert result["adopted"] == [hand] and result["created_zones"] == ["trace.agent.datadoghq.com"]
+    api = result["zones"]["api.datadoghq.com"]
+    assert api["zone_id"] == hand and api["ownership"] == "adopted"
+    assert result["zones"]["trace.agent.datadoghq.com"]["ownership"] == "created"
+    assert zones_named("api.datadoghq.com", net, agents) == [hand]  # no second zone
+    before, after = result["diff"]["before"]["api.datadoghq.com"], result["diff"]["after"]["api.datadoghq.com"]
+    assert before["record"] == {"TTL": 300, "ResourceRecords": ["10.91.9.9"]} and before["ownership"] is None
+    assert after["record"]["DNSName"].rstrip(".") == endpoints["api"]["regional_dns_entry"]["dns_name"]
+    assert after["ownership"] == "adopted"
+    records = records_of(hand)
+    assert records[("api.datadoghq.com", "A")]["AliasTarget"]["DNSName"].rstrip(".") == \
+        endpoints["api"]["regional_dns_entry"]["dns_name"]
+    assert records[("check.api.datadoghq.com", "TXT")]["ResourceRecords"] == [{"Value": '"owned by the network team"'}]
+    assert zone_vpcs(hand) == sorted([(net.vpc_id, "us-east-1"), (agents.vpc_id, "eu-west-1")])
+    tags = tags_of(hand)
+    assert tags[plan_ownership_key()] == "adopted" and catalog.OWNER_TAG_KEY not in tags
+    created_tags = tags_of(result["zones"]["trace.agent.datadoghq.com"]["zone_id"])
+    assert created_tags[plan_ownership_key()] == "created" and created_tags[catalog.OWNER_TAG_KEY] == catalog.OWNER_TAG_VALUE
+
+    sandbox.reset_calls()
+    again = run_module("private_zones", args)
+    assert again["changed"] is False and again["adopted"] == [], again
+    assert mutating_calls(sandbox.calls()["calls"]) == {}
+
+    gone = run_module("private_zones", zone_args(net, services=["api", "traces"], state="absent",
+                                                 vpcs=[{"vpc_id": agents.vpc_id, "region": "eu-west-1"}]))
+    assert not gone["failed"], gone.get("msg")
+    assert gone["deleted_zones"] == ["trace.agent.datadoghq.com"]
+    assert [(k["zone_id"], k["ownership"]) for k in gone["kept_zones"]] == [(hand, "adopted")]
+    assert gone["disassociated"] == [{"zone": "api.datadoghq.com", "vpc_id": agents.vpc_id, "region": "eu-west-1"}]
+    assert zones_named("api.datadoghq.com", net, agents) == [hand]
+    assert ("check.api.datadoghq.com", "TXT") in records_of(hand)
+    assert zone_vpcs(hand) == [(net.vpc_id, "us-east-1")]  # the user's own association stays
+    assert not any(k.startswith("datadog-privatelink:") for k in tags_of(hand))
+    assert zones_named("trace.agent.datadoghq.com", net, agents) == []
+    assert run_module("private_zones", zone_args(net, services=["api", "traces"], state="absent"))["changed"] is False
+
+
+def plan_ownership_key():
+    from ansible_collections.datadog_privatelink.aws.plugins.module_utils import zone_plan
+
+    return zone_plan.OWNERSHIP_TAG_KEY
+
+
+def test_a_zone_made_by_hand_on_an_unrelated_vpc_is_neither_named_nor_blocking(sandbox):
+    net = Network(cidr="10.98.0.0/16")
+    unrelated = Network(cidr="10.99.0.0/16")
+    endpoints = endpoints_without_private_dns(net, ["api"])
+    elsewhere = hand_made_zone("api.datadoghq.com", unrelated.vpc_id)
+    result = run_module("private_zones", zone_args(net, services=["api"], endpoints=endpoints))
+    assert not result["failed"], result.get("msg")
+    assert result["created_zones"] == ["api.datadoghq.com"] and result["adopted"] == []
+    assert elsewhere not in json.dumps(result)
+    assert zone_vpcs(elsewhere) == [(unrelated.vpc_id, "us-east-1")]
+    absent = run_module("private_zones", zone_args(net, services=["api"], state="absent"))
+    assert absent["deleted_zones"] == ["api.datadoghq.com"] and elsewhere not in json.dumps(absent)
+    assert zones_named("api.datadoghq.com", net, unrelated) == [elsewhere]
+
+
+def test_validate_only_finds_a_conflicting_zone_before_any_endpoint_and_writes_nothing(sandbox):
+    net = Network(cidr="10.100.0.0/16")
+    agents = Network(region="eu-west-1", cidr="10.101.0.0/16")
+    other = Network(region="eu-west-1", cidr="10.102.0.0/16")
+    vpcs = [{"vpc_id": agents.vpc_id, "region": "eu-west-1"}, {"vpc_id": other.vpc_id, "region": "eu-west-1"}]
+    one = hand_made_zone("metrics.agent.datadoghq.com", agents.vpc_id, "eu-west-1")
+    two = hand_made_zone("metrics.agent.datadoghq.com", other.vpc_id, "eu-west-1")
+    sandbox.reset_calls()
+    # No endpoint exists yet: this is what a play runs before its first change.
+    refused = run_module("private_zones", zone_args(net, services=["metrics"], vpcs=vpcs, validate_only=True))
+    assert refused["failed"] and one in refused["msg"] and two in refused["msg"] and "Disassociate" in refused["msg"]
+    assert mutating_calls(sandbox.calls()["calls"]) == {}
+    # The message names the zone in the way (with its VPC) and the one that serves the run.
+    blocking, kept, blocked_vpc = (two, one, other) if other.vpc_id in refused["msg"] else (one, two, agents)
+    assert refused["msg"].index(blocking) < refused["msg"].index(kept)
+
+    r53().delete_hosted_zone(Id=blocking)  # the user follows the message
+    sandbox.reset_calls()
+    ok = run_module("private_zones", zone_args(net, services=["metrics"], vpcs=vpcs, validate_only=True))
+    assert not ok["failed"], ok.get("msg")
+    assert ok["changed"] is False and ok["adopted"] == [kept]
+    assert ok["associated"] == sorted([{"zone": "metrics.agent.datadoghq.com", "vpc_id": net.vpc_id, "region": "us-east-1"},
+                                       {"zone": "metrics.agent.datadoghq.com", "vpc_id": blocked_vpc.vpc_id,
+                                        "region": "eu-west-1"}], key=lambda v: (v["vpc_id"], v["region"]))
+    assert mutating_calls(sandbox.calls()["calls"]) == {}
+    assert tags_of(kept) == {}
+
+
+def test_our_second_zone_of_a_name_is_deleted_and_reported(sandbox):
+    net = Network(cidr="10.103.0.0/16")
+    agents = Network(region="eu-west-1", cidr="10.104.0.0/16")
+    endpoints = endpoints_without_private_dns(net, ["process"])
+    agent_vpc = {"vpc_id": agents.vpc_id, "region": "eu-west-1"}
+    kept = run_module("private_zones", zone_args(net, services=["process"], endpoints=endpoints))
+    kept_id = kept["zones"]["process.datadoghq.com"]["zone_id"]
+    # What an older race left: a second zone of ours for the name, on the Agent VPC.
+    dup = hand_made_zone("process.datadoghq.com", agents.vpc_id, "eu-west-1", reference="old-run")
+    r53().change_tags_for_resource(ResourceType="hostedzone", ResourceId=dup, AddTags=[
+        {"Key": k, "Value": v} for k, v in tags_of(kept_id).items()])
+    result = run_module("private_zones", zone_args(net, services=["process"], vpcs=[agent_vpc]))
+    assert not result["failed"], result.get("msg")
+    assert result["duplicates"] == [{"zone": "process.datadoghq.com", "zone_id": dup, "vpcs": [agent_vpc], "kept_zone_id": kept_id}]
+    assert zones_named("process.datadoghq.com", net, agents) == [kept_id]
+    assert zone_vpcs(kept_id) == sorted([(net.vpc_id, "us-east-1"), (agents.vpc_id, "eu-west-1")])
+    assert run_module("private_zones", zone_args(net, services=["process"], vpcs=[agent_vpc]))["changed"] is False
+
+
+def test_two_runs_at_once_make_one_zone_per_name(sandbox):
+    from concurrent.futures import ThreadPoolExecutor
+
+    net = Network(cidr="10.105.0.0/16")
+    agents = Network(region="eu-west-1", cidr="10.106.0.0/16")
+    endpoints = endpoints_without_private_dns(net)
+    args = zone_args(net, endpoints=endpoints, vpcs=[{"vpc_id": agents.vpc_id, "region": "eu-west-1"}], purge_vpcs=True)
+    with ThreadPoolExecutor(max_workers=2) as pool:  # two processes, as two ansible-playbook runs
+        results = list(pool.map(lambda _: run_module("private_zones", args), range(2)))
+    for result in results:
+        assert not result["failed"], result.get("msg")
+    hosts = sorted(catalog.intake_hosts("us1").values())
+    assert sorted(results[0]["zones"]) == hosts
+    for host in hosts:
+        listed = zones_named(host, net, agents)
+        assert len(listed) == 1, host
+        assert results[0]["zones"][host]["zone_id"] == results[1]["zones"][host]["zone_id"] == listed[0]
+        assert zone_vpcs(listed[0]) == sorted([(net.vpc_id, "us-east-1"), (agents.vpc_id, "eu-west-1")])
+    assert sorted(results[0]["created_zones"] + results[1]["created_zones"]) == hosts  # each name made once
+    assert run_module("private_zones", args)["changed"] is False
+
+
+def test_a_zone_made_again_after_deletion_takes_the_next_caller_reference(sandbox):
+    net = Network(cidr="10.107.0.0/16")
+    args = zone_args(net, services=["dbm"], endpoints=endpoints_without_private_dns(net, ["dbm"]))
+    name = "dbm-metrics-intake.datadoghq.com"
+    first = run_module("private_zones", args)["zones"][name]["zone_id"]
+    assert r53().get_hosted_zone(Id=first)["HostedZone"]["CallerReference"].endswith(":g0")
+    assert run_module("private_zones", dict(args, state="absent"))["deleted_zones"] == [name]
+    again = run_module("private_zones", args)
+    assert not again["failed"], again.get("msg")
+    assert again["created_zones"] == [name]
+    assert r53().get_hosted_zone(Id=again["zones"][name]["zone_id"])["HostedZone"]["CallerReference"].endswith(":g1")
+
+
+def test_rejected_or_missing_credentials_say_so(sandbox, monkeypatch):
+    net = Network(cidr="10.108.0.0/16")
+    args = zone_args(net, services=["api"], endpoints=endpoints_without_private_dns(net, ["api"]), verify=False)
+    sandbox.add_fault("ListHostedZonesByVPC", "InvalidClientTokenId", status=403,
+                      message="The security token included in the request is invalid.")
+    refused = run_module("private_zones", args)
+    assert refused["failed"] and "rejected the credentials" in refused["msg"] and "access_key" in refused["msg"]
+    sandbox.add_fault("ListHostedZonesByVPC", "SignatureDoesNotMatch", status=403, message="Check your secret key.")
+    association = run_module("private_zone_association", {"region": "us-east-1", "zone_ids": ["Z0000000000000000000"],
+                                                          "vpc_id": net.vpc_id, "state": "absent"})
+    assert association["failed"] and "rejected the credentials" in association["msg"], association["msg"]
+    sandbox.clear_faults()
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")  # no instance metadata lookup off this machine
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
+    missing = run_module("private_zones", args)
+    assert missing["failed"] and "no usable AWS credentials" in missing["msg"], missing["msg"]
+
+
+def test_an_agent_account_zone_of_the_same_name_is_named_by_the_association(sandbox):
+    net = Network(cidr="10.109.0.0/16")
+    other = Network(region="eu-west-1", cidr="10.110.0.0/16", account_keys=OTHER_ACCOUNT_KEYS)
+    theirs = r53(OTHER_ACCOUNT_KEYS).create_hosted_zone(
+        Name="api.datadoghq.com", CallerReference="theirs-110", HostedZoneConfig={"PrivateZone": True},
+        VPC={"VPCRegion": "eu-west-1", "VPCId": other.vpc_id})["HostedZone"]["Id"].split("/")[-1]
+    foreign = {"vpc_id": other.vpc_id, "region": "eu-west-1", "account_id": OTHER_ACCOUNT}
+    owner = run_module("private_zones", zone_args(net, services=["api"], endpoints=endpoints_without_private_dns(net, ["api"]),
+                                                  vpcs=[foreign]))
+    assert not owner["failed"], owner.get("msg")
+    zone_id = owner["zones"]["api.datadoghq.com"]["zone_id"]
+    refused = run_module("private_zone_association", dict(OTHER_ACCOUNT_KEYS, region="eu-west-1", zone_ids=[zone_id],
+                                                          vpc_id=other.vpc_id))
+    assert refused["failed"] and theirs in refused["msg"] and "api.datadoghq.com" in refused["msg"], refused["msg"]
+    assert "Disassociate" in refused["msg"]
+    assert zone_vpcs(theirs, OTHER_ACCOUNT_KEYS) == [(other.vpc_id, "eu-west-1")]
 
 
 def test_vpc_dns_attributes_are_checked_or_turned_on(sandbox):

@@ -1,5 +1,8 @@
 """vpc_endpoints against the sandbox over HTTP: outcomes read back with boto3."""
 
+import concurrent.futures
+import time
+
 import pytest
 
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils import catalog
@@ -11,6 +14,21 @@ ALL_US1 = catalog.service_entries("us1")
 
 def owned(endpoint):
     return {t["Key"]: t["Value"] for t in endpoint.get("Tags", [])}.get(catalog.OWNER_TAG_KEY) == catalog.OWNER_TAG_VALUE
+
+
+def tags(endpoint):
+    return {t["Key"]: t["Value"] for t in endpoint.get("Tags", [])}
+
+
+def service_name(key):
+    return catalog.service_entries("us1", [key])[0]["service_name"]
+
+
+def hand_made(net, key, group_ids, subnet_ids=None, **extra):
+    """An endpoint a user made in the console: no tags, their own group."""
+    return net.client.create_vpc_endpoint(
+        VpcEndpointType="Interface", VpcId=net.vpc_id, ServiceName=service_name(key),
+        SubnetIds=subnet_ids or net.subnet_ids, SecurityGroupIds=group_ids, **extra)["VpcEndpoint"]["VpcEndpointId"]
 
 
 def test_creates_all_ten_waits_once_then_reruns_with_no_change(sandbox, network):
@@ -79,7 +97,13 @@ def test_drift_is_repaired_with_modify(sandbox, network):
         VpcEndpointId=api["VpcEndpointId"], RemoveSubnetIds=[network.subnet_ids[1]],
         AddSecurityGroupIds=[extra_group], PrivateDnsEnabled=False,
     )
-    drifted = run_module("vpc_endpoints", network.args(services=["api", "traces"]), diff=True)
+    kept = run_module("vpc_endpoints", network.args(services=["api", "traces"]), diff=True)
+    assert kept["changed"] is True  # the missing subnet and private DNS come back; the added group stays
+    assert kept["modified"][api["VpcEndpointId"]] == {"AddSubnetIds": [network.subnet_ids[1]], "PrivateDnsEnabled": True}
+    network.client.modify_vpc_endpoint(VpcEndpointId=api["VpcEndpointId"], RemoveSubnetIds=[network.subnet_ids[1]],
+                                       PrivateDnsEnabled=False)
+    purge = {"purge_subnets": True, "purge_security_groups": True}
+    drifted = run_module("vpc_endpoints", network.args(services=["api", "traces"], **purge), diff=True)
     assert drifted["changed"] is True
     assert set(drifted["modified"]) == {api["VpcEndpointId"]}
     change = drifted["modified"][api["VpcEndpointId"]]
@@ -91,7 +115,7 @@ def test_drift_is_repaired_with_modify(sandbox, network):
     assert sorted(repaired["SubnetIds"]) == sorted(network.subnet_ids)
     assert [g["GroupId"] for g in repaired["Groups"]] == [network.https_group]
     assert repaired["PrivateDnsEnabled"] is True
-    assert run_module("vpc_endpoints", network.args(services=["api", "traces"]))["changed"] is False
+    assert run_module("vpc_endpoints", network.args(services=["api", "traces"], **purge))["changed"] is False
 
 
 def test_tags_are_updated_and_purged_on_owned_endpoints_only(sandbox, network):
@@ -114,26 +138,80 @@ def test_deleted_endpoints_are_ignored_and_replaced(sandbox, network):
     assert new_id != old_id and second["endpoints"]["process"]["state"] == "available"
 
 
-def test_foreign_endpoint_is_used_not_duplicated_and_absent_deletes_only_ours(sandbox, network):
-    api_name = catalog.service_entries("us1", ["api"])[0]["service_name"]
-    foreign = network.client.create_vpc_endpoint(
-        VpcEndpointType="Interface", VpcId=network.vpc_id, ServiceName=api_name, SubnetIds=network.subnet_ids,
-        SecurityGroupIds=[network.https_group], PrivateDnsEnabled=True,
-    )["VpcEndpoint"]["VpcEndpointId"]
-    present = run_module("vpc_endpoints", network.args(services=["api", "metrics"]))
+def test_hand_made_endpoint_is_adopted_keeps_its_groups_and_absent_leaves_it(sandbox, network):
+    user_group = network.security_group("user-own", https=True)
+    foreign = hand_made(network, "api", [user_group], subnet_ids=network.subnet_ids[:1])
+
+    predicted = run_module("vpc_endpoints", network.args(site="us"), check=True, diff=True)
+    assert predicted["changed"] is True and predicted["adopted"] == [foreign]
+    assert predicted["diff"]["before"]["api"]["security_group_ids"] == [user_group]
+    assert predicted["diff"]["after"]["api"]["security_group_ids"] == sorted([user_group, network.https_group])
+    assert predicted["diff"]["after"]["api"]["tags"][catalog.OWNERSHIP_TAG_KEY] == "adopted"
+
+    present = run_module("vpc_endpoints", network.args(site="us"), diff=True)
+    assert not present["failed"], present.get("msg")
+    assert present["changed"] is True and present["adopted"] == [foreign]
     assert present["endpoints"]["api"]["vpc_endpoint_id"] == foreign
-    assert present["endpoints"]["api"]["owned"] is False
-    assert any(s["vpc_endpoint_id"] == foreign for s in present["skipped"])
-    assert len(network.endpoints()) == 2
+    assert present["endpoints"]["api"]["ownership"] == "adopted" and present["endpoints"]["api"]["owned"] is False
+    assert present["modified"][foreign]["AddSubnetIds"] == [network.subnet_ids[1]]
+    assert present["diff"]["after"]["api"]["subnet_ids"] == sorted(network.subnet_ids)
+    assert "skipped" not in present and present["foreign_endpoints"] == []
+    live = network.endpoints()
+    assert len(live) == 10
+    assert sorted(e["ServiceName"] for e in live) == sorted(e["service_name"] for e in ALL_US1)  # one per service
+    api = next(e for e in live if e["VpcEndpointId"] == foreign)
+    assert sorted(g["GroupId"] for g in api["Groups"]) == sorted([user_group, network.https_group])
+    assert tags(api)[catalog.OWNERSHIP_TAG_KEY] == "adopted" and "Name" not in tags(api)
 
-    check = run_module("vpc_endpoints", network.args(services=["api", "metrics"], state="absent"), check=True)
-    assert check["changed"] is True and len(network.endpoints()) == 2
+    sandbox.reset_calls()
+    again = run_module("vpc_endpoints", network.args(site="us"))
+    assert again["changed"] is False and again["adopted"] == [] and mutating_calls(sandbox.calls()["calls"]) == {}
 
-    absent = run_module("vpc_endpoints", network.args(services=["api", "metrics"], state="absent"))
-    assert absent["changed"] is True
-    assert absent["deleted"] == [present["endpoints"]["metrics"]["vpc_endpoint_id"]]
-    assert [e["VpcEndpointId"] for e in network.endpoints()] == [foreign]
-    assert run_module("vpc_endpoints", network.args(services=["api", "metrics"], state="absent"))["changed"] is False
+    absent = run_module("vpc_endpoints", network.args(site="us", state="absent", security_group_ids=[]))
+    assert absent["changed"] is True and len(absent["deleted"]) == 9 and foreign not in absent["deleted"]
+    assert [left["vpc_endpoint_id"] for left in absent["left_in_place"]] == [foreign]
+    (left,) = network.endpoints()
+    assert left["VpcEndpointId"] == foreign and catalog.OWNERSHIP_TAG_KEY not in tags(left)
+    assert sorted(g["GroupId"] for g in left["Groups"]) == sorted([user_group, network.https_group])
+    assert run_module("vpc_endpoints", network.args(site="us", state="absent"))["changed"] is False
+
+
+def test_absent_detaches_the_groups_it_is_told_from_adopted_endpoints(sandbox, network):
+    user_group = network.security_group("user-own", https=True)
+    foreign = hand_made(network, "api", [user_group])
+    run_module("vpc_endpoints", network.args(services=["api"]))
+    absent = run_module("vpc_endpoints", network.args(services=["api"], state="absent"))
+    assert absent["changed"] is True and absent["deleted"] == []
+    assert absent["modified"][foreign]["RemoveSecurityGroupIds"] == [network.https_group]
+    (left,) = network.endpoints()
+    assert [g["GroupId"] for g in left["Groups"]] == [user_group] and tags(left) == {}
+
+
+def test_concurrent_runs_make_one_endpoint_per_service(sandbox, network):
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+        results = list(pool.map(lambda _i: run_module("vpc_endpoints", network.args()), range(2)))
+    for result in results:
+        assert not result["failed"], result.get("msg")
+    live = network.endpoints()
+    assert sorted(e["ServiceName"] for e in live) == sorted(e["service_name"] for e in ALL_US1)
+    assert results[0]["endpoints"] == results[1]["endpoints"] or \
+        {k: v["vpc_endpoint_id"] for k, v in results[0]["endpoints"].items()} == \
+        {k: v["vpc_endpoint_id"] for k, v in results[1]["endpoints"].items()}
+
+
+def test_our_duplicates_are_removed_keeping_the_oldest_and_foreign_ones_reported(sandbox, network):
+    ours = [{"ResourceType": "vpc-endpoint", "Tags": [{"Key": catalog.OWNER_TAG_KEY, "Value": catalog.OWNER_TAG_VALUE}]}]
+    oldest = hand_made(network, "traces", [network.https_group], TagSpecifications=ours)
+    time.sleep(1.1)  # EC2 timestamps have whole seconds
+    younger = hand_made(network, "traces", [network.https_group], TagSpecifications=ours, PrivateDnsEnabled=False)
+    stranger = hand_made(network, "traces", [network.https_group], PrivateDnsEnabled=False)
+    result = run_module("vpc_endpoints", network.args(services=["traces"]), diff=True)
+    assert not result["failed"], result.get("msg")
+    assert result["changed"] is True and result["deleted"] == [younger]
+    assert result["endpoints"]["traces"]["vpc_endpoint_id"] == oldest
+    assert [f["vpc_endpoint_id"] for f in result["foreign_endpoints"]] == [stranger]
+    assert "duplicate" in result["foreign_endpoints"][0]["reason"]
+    assert sorted(e["VpcEndpointId"] for e in network.endpoints()) == sorted([oldest, stranger])
 
 
 def test_keys_sharing_one_service_get_one_endpoint(sandbox):
@@ -168,8 +246,20 @@ def test_failed_endpoint_fails_the_task_with_its_id_and_reason(sandbox, network)
     assert result["failed"] is True
     failed_id = result["failed_endpoint_ids"][0]
     assert failed_id in result["msg"] and "Quota of endpoints per VPC reached" in result["msg"]
+    assert "profiling (" + failed_id in result["msg"]  # the service key, not only the service id
     assert result["endpoints"]["api"]["vpc_endpoint_id"]  # what exists is in the result
     assert result["endpoints"]["profiling"]["vpc_endpoint_id"] == failed_id
+
+    rerun = run_module("vpc_endpoints", network.args(services=["profiling", "api"]), diff=True)
+    assert not rerun["failed"], rerun.get("msg")
+    assert rerun["changed"] is True and rerun["deleted"] == [failed_id]
+    assert rerun["replaced"][0]["vpc_endpoint_id"] == failed_id and rerun["replaced"][0]["service_keys"] == ["profiling"]
+    assert "Quota of endpoints per VPC reached" in rerun["replaced"][0]["reason"]
+    new_id = rerun["endpoints"]["profiling"]["vpc_endpoint_id"]
+    assert new_id != failed_id and rerun["created"] == [new_id] and rerun["endpoints"]["profiling"]["state"] == "available"
+    live = network.endpoints()
+    assert sorted(e["VpcEndpointId"] for e in live) == sorted([new_id, rerun["endpoints"]["api"]["vpc_endpoint_id"]])
+    assert run_module("vpc_endpoints", network.args(services=["profiling", "api"]))["changed"] is False
 
 
 def test_timeout_names_the_pending_endpoints(sandbox, network):
@@ -181,6 +271,7 @@ def test_timeout_names_the_pending_endpoints(sandbox, network):
     assert result["failed"] is True
     pending = result["pending_endpoint_ids"]
     assert len(pending) == 1 and pending[0] in result["msg"] and "Timed out" in result["msg"]
+    assert "remote_config (" in result["msg"] and "Datadog support" in result["msg"] and "10 minutes" in result["msg"]
     assert result["endpoints"]["remote_config"]["vpc_endpoint_id"] == pending[0]
 
 
@@ -254,7 +345,59 @@ def test_private_dns_needs_the_vpc_dns_attributes(sandbox, network):
     network.client.modify_vpc_attribute(VpcId=network.vpc_id, EnableDnsHostnames={"Value": False})
     result = run_module("vpc_endpoints", network.args(services=["api"]))
     assert result["failed"] and "enableDnsHostnames" in result["msg"] and network.vpc_id in result["msg"]
+    assert "Turn them on" in result["msg"] and "private_dns_enabled" not in result["msg"]
     assert network.endpoints() == []
     peered = run_module("vpc_endpoints", network.args(services=["api"], private_dns_enabled=False))
     assert not peered["failed"], peered.get("msg")
     assert peered["endpoints"]["api"]["private_dns_enabled"] is False
+
+
+@pytest.mark.parametrize("error", ["AuthFailure", "InvalidClientTokenId", "UnrecognizedClientException", "ExpiredToken",
+                                   "SignatureDoesNotMatch"])
+def test_bad_credentials_say_credentials(sandbox, network, error):
+    sandbox.add_fault("*", error=error, count=1)
+    try:
+        result = run_module("vpc_endpoints", network.args(services=["api"]))
+    finally:
+        sandbox.clear_faults()
+    assert result["failed"] and result["msg"].startswith("AWS rejected the credentials") and error in result["msg"]
+
+
+@pytest.mark.parametrize("vpc_id", ["", "vpc-", "my-vpc", "vpc-0123456789abcdef0"])
+def test_missing_or_malformed_vpc_is_refused_by_reading_only(sandbox, network, vpc_id):
+    sandbox.reset_calls()
+    result = run_module("vpc_endpoints", network.args(vpc_id=vpc_id))
+    assert result["failed"] and "vpc_id" in result["msg"] or "not found" in result["msg"]
+    assert repr(vpc_id) in result["msg"] or vpc_id in result["msg"]
+    assert mutating_calls(sandbox.calls()["calls"]) == {}
+
+
+def test_validate_only_reads_and_changes_nothing(sandbox, network):
+    sandbox.reset_calls()
+    result = run_module("vpc_endpoints", network.args(validate_only=True))
+    assert not result["failed"], result.get("msg") and result["changed"] is False
+    assert mutating_calls(sandbox.calls()["calls"]) == {} and network.endpoints() == []
+    refused = run_module("vpc_endpoints", network.args(validate_only=True, services=["api", "apm"]))
+    assert refused["failed"] and "apm" in refused["msg"]
+
+
+def test_user_subnets_stay_a_clashing_zone_is_reported_and_purge_replaces(sandbox):
+    net = Network(cidr="10.44.0.0/16", zones=("a", "b", "c"))
+    other_a = net.client.create_subnet(VpcId=net.vpc_id, CidrBlock="10.44.9.0/24",
+                                       AvailabilityZone="us-east-1a")["Subnet"]["SubnetId"]
+    foreign = hand_made(net, "api", [net.https_group], subnet_ids=[net.subnet_ids[0], net.subnet_ids[2]])
+    wanted = [other_a, net.subnet_ids[1]]
+    result = run_module("vpc_endpoints", net.args(services=["api"], subnet_ids=wanted))
+    assert not result["failed"], result.get("msg")
+    assert result["adopted"] == [foreign]
+    assert result["modified"][foreign]["AddSubnetIds"] == [net.subnet_ids[1]]
+    warnings = str(result.get("warnings"))  # ansible-core 2.19 sends them as structured events
+    assert other_a in warnings and "purge_subnets" in warnings
+    (live,) = net.endpoints()
+    assert sorted(live["SubnetIds"]) == sorted(net.subnet_ids)  # a, b, c: the user's stay
+    assert run_module("vpc_endpoints", net.args(services=["api"], subnet_ids=wanted))["changed"] is False
+
+    purged = run_module("vpc_endpoints", net.args(services=["api"], subnet_ids=wanted, purge_subnets=True))
+    assert purged["changed"] is True
+    (live,) = net.endpoints()
+    assert sorted(live["SubnetIds"]) == sorted(wanted)

@@ -1,5 +1,6 @@
 """The AWS sandbox behaves like AWS where the collection depends on it (see sandbox/README.md)."""
 
+import concurrent.futures
 import os
 import re
 import signal
@@ -298,6 +299,26 @@ def test_client_token_makes_create_idempotent(aws):
     assert first["VpcEndpointId"] == again["VpcEndpointId"]
 
 
+def test_client_token_with_other_parameters_is_refused_as_aws_does(aws):
+    ec2 = aws("ec2")
+    vpc_id, subnets = make_vpc(ec2)
+    create_endpoint(ec2, vpc_id, subnets, ClientToken="token-2")
+    with pytest.raises(ClientError) as error:
+        create_endpoint(ec2, vpc_id, subnets[:1], ClientToken="token-2")
+    assert error.value.response["Error"]["Code"] == "IdempotentParameterMismatch"
+
+
+def test_client_token_holds_under_concurrent_creates(aws):
+    ec2 = aws("ec2")
+    vpc_id, subnets = make_vpc(ec2)
+    clients = [aws("ec2") for _ in range(4)]  # boto3 makes clients unsafely across threads, calls safely
+    with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
+        ids = list(pool.map(lambda c: create_endpoint(c, vpc_id, subnets, ClientToken="token-3")["VpcEndpointId"], clients))
+    assert len(set(ids)) == 1
+    live = [e for e in ec2.describe_vpc_endpoints(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["VpcEndpoints"]]
+    assert len(live) == 1
+
+
 # --- 5. call counting -----------------------------------------------------------------
 
 def test_calls_are_counted_per_operation(sandbox, aws):
@@ -341,6 +362,14 @@ def test_generation_moves_on_writes_only_and_the_twins_reads_are_not_counted(san
     assert sandbox.generation() == after_create
     sandbox.reset()
     assert sandbox.generation() > after_create
+
+
+def test_regions_lists_the_regions_in_use_without_creating_any(sandbox, aws):
+    aws("ec2", "eu-west-1").describe_vpcs()
+    used = sandbox._call("GET", "/_sandbox/regions")["regions"]
+    assert "eu-west-1" in used["123456789012"]
+    assert "sa-east-1" not in used["123456789012"]
+    assert "sa-east-1" not in sandbox._call("GET", "/_sandbox/regions")["regions"]["123456789012"]
 
 
 # --- 6. fault injection -------------------------------------------------------------------
@@ -469,8 +498,78 @@ def test_private_hosted_zone_blocks_private_dns_on_the_same_vpc(aws):
     with pytest.raises(ClientError) as excinfo:
         create_endpoint(ec2, vpc_id, subnets, PrivateDnsEnabled=True)
     assert "conflicting DNS domain" in str(excinfo.value)
-    create_endpoint(ec2, vpc_id, subnets, PrivateDnsEnabled=False)  # SPEC D: DNS by hand
+    create_endpoint(ec2, vpc_id, subnets, PrivateDnsEnabled=False)  # peered scenario: DNS by private zones
 
+
+
+def test_route53_refuses_a_repeated_caller_reference_even_after_deletion(aws):
+    r53 = aws("route53")
+    vpc_a, _ = make_vpc(aws("ec2"))
+    vpc_b, _ = make_vpc(aws("ec2"), cidr="10.4.0.0/16")
+    zone_id = r53.create_hosted_zone(Name="api.datadoghq.com", CallerReference="once", HostedZoneConfig={"PrivateZone": True},
+                                     VPC={"VPCRegion": "us-east-1", "VPCId": vpc_a})["HostedZone"]["Id"]
+    with pytest.raises(ClientError) as excinfo:  # another name and VPC: the reference alone is refused
+        r53.create_hosted_zone(Name="trace.agent.datadoghq.com", CallerReference="once",
+                               HostedZoneConfig={"PrivateZone": True}, VPC={"VPCRegion": "us-east-1", "VPCId": vpc_b})
+    assert error_code(excinfo) == "HostedZoneAlreadyExists"
+    assert excinfo.value.response["ResponseMetadata"]["HTTPStatusCode"] == 409
+    r53.delete_hosted_zone(Id=zone_id)
+    with pytest.raises(ClientError) as excinfo:
+        r53.create_hosted_zone(Name="api.datadoghq.com", CallerReference="once", HostedZoneConfig={"PrivateZone": True},
+                               VPC={"VPCRegion": "us-east-1", "VPCId": vpc_a})
+    assert error_code(excinfo) == "HostedZoneAlreadyExists"
+    # Another account has its own references.
+    other_vpc, _ = make_vpc(aws("ec2", access_key=access_key_for("222222222222")), cidr="10.5.0.0/16")
+    aws("route53", access_key=access_key_for("222222222222")).create_hosted_zone(
+        Name="api.datadoghq.com", CallerReference="once", HostedZoneConfig={"PrivateZone": True},
+        VPC={"VPCRegion": "us-east-1", "VPCId": other_vpc})
+
+
+def test_route53_refuses_two_private_zones_of_one_name_on_one_vpc(aws):
+    r53 = aws("route53")
+    vpc_a, _ = make_vpc(aws("ec2"))
+    vpc_b, _ = make_vpc(aws("ec2", "eu-west-1"), cidr="10.3.0.0/16")
+    private = {"PrivateZone": True}
+    first = r53.create_hosted_zone(Name="api.datadoghq.com", CallerReference="first", HostedZoneConfig=private,
+                                   VPC={"VPCRegion": "us-east-1", "VPCId": vpc_a})["HostedZone"]["Id"]
+    with pytest.raises(ClientError) as excinfo:
+        r53.create_hosted_zone(Name="API.datadoghq.com.", CallerReference="second", HostedZoneConfig=private,
+                               VPC={"VPCRegion": "us-east-1", "VPCId": vpc_a})
+    assert error_code(excinfo) == "ConflictingDomainExists"
+    # The same name on another VPC is allowed, but that VPC then cannot join the first zone.
+    second = r53.create_hosted_zone(Name="api.datadoghq.com", CallerReference="second", HostedZoneConfig=private,
+                                    VPC={"VPCRegion": "eu-west-1", "VPCId": vpc_b})["HostedZone"]["Id"]
+    with pytest.raises(ClientError) as excinfo:
+        r53.associate_vpc_with_hosted_zone(HostedZoneId=first, VPC={"VPCRegion": "eu-west-1", "VPCId": vpc_b})
+    assert error_code(excinfo) == "ConflictingDomainExists" and second.split("/")[-1] in str(excinfo.value)
+    with pytest.raises(ClientError) as excinfo:  # already associated with this very zone
+        r53.associate_vpc_with_hosted_zone(HostedZoneId=first, VPC={"VPCRegion": "us-east-1", "VPCId": vpc_a})
+    assert error_code(excinfo) == "ConflictingDomainExists"
+    assert [v["VPCId"] for v in r53.get_hosted_zone(Id=first)["VPCs"]] == [vpc_a]
+    r53.create_hosted_zone(Name="api.datadoghq.com", CallerReference="public", HostedZoneConfig={"PrivateZone": False})
+
+
+def test_route53_racing_creates_of_one_zone_leave_one(aws):
+    from concurrent.futures import ThreadPoolExecutor
+
+    vpc_id, _ = make_vpc(aws("ec2"))
+    clients = [aws("route53") for _ in range(6)]
+
+    def create(index):
+        try:
+            clients[index].create_hosted_zone(Name="metrics.agent.datadoghq.com", CallerReference="race-%d" % (index % 2),
+                                              HostedZoneConfig={"PrivateZone": True},
+                                              VPC={"VPCRegion": "us-east-1", "VPCId": vpc_id})
+            return "created"
+        except ClientError as error:
+            return error.response["Error"]["Code"]
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        outcomes = sorted(pool.map(create, range(6)))
+    assert outcomes.count("created") == 1
+    assert set(outcomes) - {"created"} <= {"HostedZoneAlreadyExists", "ConflictingDomainExists"}
+    listed = clients[0].list_hosted_zones_by_vpc(VPCId=vpc_id, VPCRegion="us-east-1")["HostedZoneSummaries"]
+    assert [z["Name"] for z in listed] == ["metrics.agent.datadoghq.com."]
 
 def test_sts_assume_role_gives_the_roles_account(aws):
     creds = aws("sts").assume_role(RoleArn="arn:aws:iam::333333333333:role/peer", RoleSessionName="sandbox-test")["Credentials"]

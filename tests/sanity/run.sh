@@ -25,7 +25,7 @@ cd "$ROOT"
 git ls-files -z --cached --others --exclude-standard | while IFS= read -r -d '' f; do
   [ -e "$f" ] || continue
   # What galaxy.yml's build_ignore leaves out of the collection is not sanity-tested either.
-  case "$f" in sandbox/*|tests/sandbox/*|benchmarks/*|.ci/*|dev|requirements-dev.txt) continue ;; esac
+  case "$f" in sandbox/*|tests/sandbox/*|twin/*|tests/twin/*|benchmarks/*|.ci/*|dev|requirements-dev.txt) continue ;; esac
   mkdir -p "$WORK/$(dirname "$f")"
   cp -p "$f" "$WORK/$f"
 done

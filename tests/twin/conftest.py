@@ -91,6 +91,11 @@ class Scenario:
     def sync(self):
         return self.api.wait_synced(timeout=10, state_dir=STATE_DIR)
 
+    state_dir = STATE_DIR
+
+    def ca_path(self):
+        return self.api.ca_path(STATE_DIR)
+
 
 @pytest.fixture(scope="session")
 def twin_scenario():
@@ -114,19 +119,20 @@ def twin_scenario():
             outputs = dict(zip(runs, pool.map(lambda run: run_playbook(run[0], run[1], extra), runs.values())))
         assert all(outputs.values())
         variables = {name: json.loads((workdir / ("demo_%s.yml" % name)).read_text()) for name in runs}
-        owner = api._read_owner()
-        if owner and owner != str(STATE_DIR):
-            api.down(owner)  # the tests take the namespaces over from a twin left up by the demo
         conf = api.up(endpoint_url=box.url, account_keys=[OTHER_KEYS["access_key"]], state_dir=STATE_DIR)
         scenario = Scenario(box, variables, api)
         scenario.up_seconds = conf["seconds"]
         scenario.layout = conf["layout"]
         yield scenario
     finally:
-        from twin import api as twin_api
+        from twin import api as twin_api, net
 
+        made = (twin_api.config(STATE_DIR) or {}).get("namespaces", [])
         twin_api.down(STATE_DIR)
+        twin_api.down(STATE_DIR)  # idempotent
         box.stop()
+        left = [name for name in made if net.exists(name) or (net.ETC_NETNS / name).exists()]
+        assert left == [], "twin down left %s behind" % left
         shutil.rmtree(workdir, ignore_errors=True)
         for key, value in saved.items():
             if value is None:

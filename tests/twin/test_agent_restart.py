@@ -132,12 +132,14 @@ def test_an_agent_started_before_the_zones_moves_to_the_private_path_with_one_re
     assert starts(facts) == 1  # check mode restarts nothing
     assert "changed: [agent-in-%s]" % agent["vpc_id"] in predicted  # ... but predicts the restart
 
-    moved = agents_playbook(inventory)
+    moved = agents_playbook(inventory, "-v")
     assert starts(facts) == 2, moved  # exactly one restart; datadog.yaml needed no change
     assert "moved from 198.51.100." in moved or "public addresses (198.51.100." in moved
     restarted = time.time()
     sends = sends_after(twin_scenario, agent, restarted, hosts)
-    assert {r["side"] for r in sends} == {"private"}, sends
+    assert {r["side"] for r in sends} == {"private"}, (
+        [(r["time"], r["host"], r["side"]) for r in sends], (facts["state"] / "sends.jsonl").read_text()[-3000:],
+        (facts["state"] / "starts.jsonl").read_text(), subprocess.run(["ps", "-ef"], capture_output=True, text=True).stdout)
     endpoints = twin_scenario.endpoints(twin_scenario.peered_endpoint_vpc)
     assert {r["endpoint_id"] for r in sends} == {endpoints["metrics"]["VpcEndpointId"],
                                                  endpoints["logs_agent"]["VpcEndpointId"]}

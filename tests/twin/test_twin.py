@@ -7,6 +7,8 @@ none at the public one. Then changes made through the sandbox's AWS API move tra
 intake or make it time out, as AWS would, and are reverted.
 """
 
+import json
+import sys
 import time
 
 import pytest
@@ -176,3 +178,36 @@ def test_a_tagged_agent_group_applies_its_egress_rules_to_the_agent_host(twin_sc
     finally:
         ec2.delete_security_group(GroupId=group_id)
         twin_scenario.sync()
+
+
+PROBE = """
+import json, socket, ssl, sys
+from dnslib import DNSRecord
+resolver, name, logs_host, port, ca = sys.argv[1:6]
+answers = [sorted(str(r.rdata) for r in DNSRecord.parse(DNSRecord.question(name).send(resolver, 53, tcp=tcp, timeout=3)).rr)
+           for tcp in (False, True)]
+context = ssl.create_default_context(cafile=ca)
+with socket.create_connection((logs_host, int(port)), timeout=3) as raw:
+    with context.wrap_socket(raw, server_hostname=logs_host) as tls:
+        tls.sendall(b"a log line over TCP" + bytes([10]))
+print(json.dumps(answers))
+"""
+
+
+def test_the_resolver_answers_over_udp_and_tcp_and_logs_over_tcp_reach_the_public_intake(twin_scenario):
+    agent = twin_scenario.peered_agents[1]
+    facts = twin_scenario.layout[agent["vpc_id"]]
+    api_host = catalog.intake_hosts(twin_scenario.site, ["api"])["api"]
+    logs_host, port = catalog.logs_tcp_destination(twin_scenario.site)  # no PrivateLink service: public
+    started = time.time()
+    process = twin_scenario.api.run_in(agent["vpc_id"], [
+        sys.executable, "-c", PROBE, facts["resolver"], api_host, logs_host, str(port), twin_scenario.ca_path()],
+        timeout=30, state_dir=twin_scenario.state_dir)
+    assert process.returncode == 0, process.stderr
+    udp, tcp = json.loads(process.stdout)
+    endpoint = twin_scenario.endpoints(twin_scenario.peered_endpoint_vpc)["api"]
+    snap = twin_scenario.api.snapshot(twin_scenario.state_dir)
+    assert udp == tcp == sorted(snap["enis"][i]["address"] for i in endpoint["NetworkInterfaceIds"])
+    (record,) = [r for r in twin_scenario.api.requests(since=started, state_dir=twin_scenario.state_dir)
+                 if r["port"] == port]
+    assert (record["side"], record["path"], record["source"], record["host"]) == ("public", "", facts["agent"], logs_host)

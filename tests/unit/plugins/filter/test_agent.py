@@ -1,4 +1,4 @@
-"""Filters of the agent role: owned keys, Agent version rule (SPEC B5), datadog.dd merge."""
+"""Filters of the agent role: owned keys, Agent version rule (use_http before 6.19/7.19), datadog.dd merge."""
 
 import pytest
 from ansible.errors import AnsibleFilterError

@@ -27,12 +27,14 @@ def test_ten_services_with_distinct_keys_and_dns_prefixes():
     assert len({prefix for _k, _t, prefix in catalog.SERVICES}) == 10
 
 
-@pytest.mark.parametrize("given", ["us1", "datadoghq.com", "DATADOGHQ.COM", "datadoghq.com."])
+@pytest.mark.parametrize("given", ["us1", "US1", "us", "US", "datadoghq.com", "DATADOGHQ.COM", "datadoghq.com.",
+                                   "app.datadoghq.com", "https://app.datadoghq.com/"])
 def test_site_accepts_key_or_dd_site(given):
     assert catalog.site_facts(given) == {"key": "us1", "dd_site": "datadoghq.com", "region": "us-east-1"}
 
 
-@pytest.mark.parametrize("site", ["us3", "us5.datadoghq.com", "datadoghq.eu", "eu", "ddog-gov.com", "us2.ddog-gov.com"])
+@pytest.mark.parametrize("site", ["us3", "us5.datadoghq.com", "datadoghq.eu", "eu", "EU1", "ddog-gov.com", "US1-FED",
+                                  "us2.ddog-gov.com"])
 def test_unsupported_sites_are_refused_naming_the_supported_ones(site):
     with pytest.raises(catalog.CatalogError) as error:
         catalog.site_facts(site)
@@ -113,3 +115,13 @@ def test_docs_catalog_is_generated_from_the_catalog():
     ).stdout
     assert (root / "docs" / "catalog.md").read_text() == generated, "run: python docs/generate_catalog.py"
     assert re.search(r"vpce-svc-[0-9a-f]{17}", generated)
+
+
+@pytest.mark.parametrize("given, key", [("ap1", "ap1"), ("AP2", "ap2"), ("uk1", "uk1"), ("ap1.datadoghq.com", "ap1")])
+def test_every_supported_site_by_its_datadog_name(given, key):
+    assert catalog.site_key(given) == key
+
+
+def test_every_alias_names_a_known_site():
+    for alias, key in catalog.SITE_ALIASES.items():
+        assert key in catalog.SITES or key in catalog.UNSUPPORTED_SITES, alias

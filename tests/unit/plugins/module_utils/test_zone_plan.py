@@ -63,3 +63,106 @@ def test_ownership_needs_our_tag_and_our_endpoint_vpc():
     assert not plan.is_ours({}, "vpc-e")
     tags[plan.ASSOCIATED_VPC_TAG_PREFIX + "vpc-a"] = "eu-west-1"
     assert plan.associated_by_us(tags) == {"vpc-a": "eu-west-1"}
+
+
+ENDPOINT = {"vpc_id": "vpc-e", "region": "us-east-1"}
+AGENTS = {"vpc_id": "vpc-a", "region": "eu-west-1"}
+OTHER_AGENTS = {"vpc_id": "vpc-b", "region": "eu-west-1"}
+
+
+def zone(zone_id, ownership, vpcs, **extra):
+    found = {"zone_id": zone_id, "ownership": ownership, "vpcs": vpcs, "run_vpcs": vpcs,
+             "owner_account": None, "owner_service": None}
+    found.update(extra)
+    return found
+
+
+def test_caller_reference_is_the_same_for_every_run_and_says_its_generation():
+    ref = plan.caller_reference("API.datadoghq.com.", "vpc-e")
+    assert ref == plan.caller_reference("api.datadoghq.com", "vpc-e", 0)
+    assert len(plan.caller_reference("agent-http-intake.logs.ap2.datadoghq.com", "vpc-0123456789abcdef0", 49)) <= 128
+    assert plan.reference_generation(plan.caller_reference("api.datadoghq.com", "vpc-e", 7), "api.datadoghq.com", "vpc-e") == 7
+    assert plan.reference_generation(ref, "api.datadoghq.com", "vpc-other") is None
+    assert plan.reference_generation(ref, "trace.agent.datadoghq.com", "vpc-e") is None
+    assert plan.reference_generation("by-hand", "api.datadoghq.com", "vpc-e") is None
+    assert plan.reference_generation(None, "api.datadoghq.com", "vpc-e") is None
+
+
+def test_ownership_from_reference_tags_or_neither():
+    name = "api.datadoghq.com"
+    assert plan.ownership({}, plan.caller_reference(name, "vpc-e", 3), name, "vpc-e") == plan.CREATED  # tags not yet written
+    assert plan.ownership(plan.zone_tags(["api"], "us1", "vpc-e"), "uuid-ref", name, "vpc-e") == plan.CREATED  # older versions
+    adopted = plan.zone_tags(["api"], "us1", "vpc-e", plan.ADOPTED)
+    assert catalog.OWNER_TAG_KEY not in adopted and adopted[plan.OWNERSHIP_TAG_KEY] == "adopted"
+    assert plan.ownership(adopted, "by-hand", name, "vpc-e") == plan.ADOPTED
+    assert plan.ownership(adopted, "by-hand", name, "vpc-x") == plan.OTHER_RUN
+    assert plan.ownership(plan.zone_tags(["api"], "us1", "vpc-x"), "uuid-ref", name, "vpc-e") == plan.OTHER_RUN
+    assert plan.ownership({"team": "network"}, "by-hand", name, "vpc-e") is None
+    assert plan.collection_tag_keys(dict(adopted, team="network", **{plan.ASSOCIATED_VPC_TAG_PREFIX + "vpc-a": "eu-west-1"})) == sorted(
+        list(adopted) + [plan.ASSOCIATED_VPC_TAG_PREFIX + "vpc-a"])
+
+
+def test_choose_zone_creates_when_none_and_adopts_a_single_zone_made_by_hand():
+    assert plan.choose_zone("api.datadoghq.com", [], ENDPOINT) == (None, [], None)
+    hand = zone("ZHAND", None, [AGENTS])
+    assert plan.choose_zone("api.datadoghq.com", [hand], ENDPOINT) == (hand, [], None)
+
+
+def test_choose_zone_keeps_the_endpoint_vpcs_zone_and_deletes_our_duplicates_in_any_order():
+    ours = zone("ZOURS", plan.CREATED, [ENDPOINT])
+    dup_a = zone("ZDUPA", plan.CREATED, [AGENTS])
+    dup_b = zone("ZDUPB", plan.CREATED, [OTHER_AGENTS])
+    for zones in ([ours, dup_a, dup_b], [dup_b, dup_a, ours]):
+        keep, duplicates, refusal = plan.choose_zone("api.datadoghq.com", zones, ENDPOINT)
+        assert keep is ours and [d["zone_id"] for d in duplicates] == ["ZDUPA", "ZDUPB"] and refusal is None
+    # Without one on the endpoint VPC, a zone made by hand wins over ours: it can never be deleted.
+    hand = zone("ZZZHAND", None, [AGENTS])
+    keep, duplicates, refusal = plan.choose_zone("api.datadoghq.com", [dup_b, hand], ENDPOINT)
+    assert keep is hand and duplicates == [dup_b] and refusal is None
+
+
+def test_choose_zone_names_the_zone_in_the_way_and_what_to_change():
+    ours = zone("ZOURS", plan.CREATED, [ENDPOINT])
+    hand = zone("ZHAND", None, [AGENTS])
+    keep, duplicates, refusal = plan.choose_zone("api.datadoghq.com", [hand, ours], ENDPOINT)
+    assert keep is ours and duplicates == []
+    assert "ZHAND" in refusal and "vpc-a (eu-west-1)" in refusal and "Disassociate" in refusal and "ZOURS" in refusal
+    assert "vpc-e" not in refusal.split("while")[0]  # the VPC named is the one in the way
+
+
+def test_choose_zone_refuses_zones_of_other_accounts_services_and_runs():
+    other_account = zone("ZACCOUNT", None, [AGENTS], owner_account="222222222222")
+    refusal = plan.choose_zone("api.datadoghq.com", [other_account], ENDPOINT)[2]
+    assert "222222222222" in refusal and "vpc-a" in refusal and "ZACCOUNT" in refusal
+    service = zone("ZSERVICE", None, [ENDPOINT], owner_service="vpce.amazonaws.com")
+    refusal = plan.choose_zone("api.datadoghq.com", [service], ENDPOINT)[2]
+    assert "private_dns_enabled: false" in refusal and "vpc-e" in refusal
+    other_run = zone("ZRUN", plan.OTHER_RUN, [AGENTS])
+    refusal = plan.choose_zone("api.datadoghq.com", [zone("ZOURS", plan.CREATED, [ENDPOINT]), other_run], ENDPOINT)[2]
+    assert "ZRUN" in refusal and plan.ENDPOINT_VPC_TAG_KEY in refusal
+
+
+def test_record_view_shows_alias_or_values():
+    assert plan.record_view(None) is None
+    assert plan.record_view({"Name": "a.", "Type": "A", "TTL": 300, "ResourceRecords": [{"Value": "10.0.0.1"}]}) == {
+        "TTL": 300, "ResourceRecords": ["10.0.0.1"]}
+    alias = {"HostedZoneId": "Z7HUB22UULQXV", "DNSName": "x.", "EvaluateTargetHealth": False}
+    assert plan.record_view({"Name": "a.", "Type": "A", "AliasTarget": alias}) == alias
+
+
+class FakeClientError(Exception):
+    def __init__(self, code):
+        super().__init__(code)
+        self.response = {"Error": {"Code": code, "Message": "The security token included in the request is invalid."}}
+
+
+class NoCredentialsError(Exception):
+    pass
+
+
+def test_credentials_problem_tells_credentials_from_permissions():
+    assert "rejected the credentials" in plan.credentials_problem(FakeClientError("InvalidClientTokenId"))
+    assert "rejected the credentials" in plan.credentials_problem(FakeClientError("SignatureDoesNotMatch"))
+    assert "no usable AWS credentials" in plan.credentials_problem(NoCredentialsError("Unable to locate credentials"))
+    assert plan.credentials_problem(FakeClientError("AccessDenied")) is None
+    assert plan.credentials_problem(ValueError("x")) is None
