@@ -12,7 +12,22 @@ import time
 
 import pytest
 import yaml
-from ansible.module_utils.testing import patch_module_args
+
+try:
+    from ansible.module_utils.testing import patch_module_args  # ansible-core >= 2.19
+except ImportError:  # 2.16-2.18 read a module's arguments from basic._ANSIBLE_ARGS
+    import contextlib
+
+    from ansible.module_utils import basic
+
+    @contextlib.contextmanager
+    def patch_module_args(args=None):
+        saved = basic._ANSIBLE_ARGS
+        basic._ANSIBLE_ARGS = json.dumps({"ANSIBLE_MODULE_ARGS": args or {}}).encode()
+        try:
+            yield
+        finally:
+            basic._ANSIBLE_ARGS = saved
 
 from ansible_collections.datadog_privatelink.aws.plugins.modules import agent_config
 from ansible_collections.datadog_privatelink.aws.tests.unit.plugins.module_utils import test_yaml_edit

@@ -1,0 +1,130 @@
+#!/usr/bin/env python
+"""Write docs/iam/*.json: one least-privilege IAM policy per scenario and account side.
+
+The ownership tag comes from plugins/module_utils/catalog.py, so the policies follow it.
+Usage: python docs/generate_iam.py [--check]   (--check: exit 1 when a file is not current)
+"""
+
+import importlib.util
+import json
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+OUT = os.path.join(HERE, "iam")
+
+
+def load_catalog():
+    path = os.path.join(HERE, "..", "plugins", "module_utils", "catalog.py")
+    spec = importlib.util.spec_from_file_location("datadog_privatelink_catalog", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def statement(sid, actions, resources="*", condition=None):
+    entry = {"Sid": sid, "Effect": "Allow", "Action": sorted(actions),
+             "Resource": resources if isinstance(resources, str) else sorted(resources)}
+    if condition:
+        entry["Condition"] = condition
+    return entry
+
+
+def policies(catalog):
+    owned = {"StringEquals": {"aws:ResourceTag/%s" % catalog.OWNER_TAG_KEY: catalog.OWNER_TAG_VALUE}}
+    tagged_on_create = {"StringEquals": {"aws:RequestTag/%s" % catalog.OWNER_TAG_KEY: catalog.OWNER_TAG_VALUE}}
+    # Reads: EC2 Describe* and STS take no resource-level permission.
+    reads = statement("Read", [
+        "ec2:DescribeVpcs", "ec2:DescribeVpcAttribute", "ec2:DescribeSubnets", "ec2:DescribeSecurityGroups",
+        "ec2:DescribeSecurityGroupRules", "ec2:DescribeVpcEndpoints", "ec2:DescribeVpcEndpointServices",
+        "ec2:DescribeNetworkInterfaces", "ec2:DescribeRouteTables", "ec2:DescribeVpcPeeringConnections",
+        "ec2:DescribeTags", "sts:GetCallerIdentity"])
+    endpoints = [
+        statement("CreateOwnedEndpoints", ["ec2:CreateVpcEndpoint"],
+                  "arn:aws:ec2:*:*:vpc-endpoint/*", tagged_on_create),
+        statement("CreateEndpointsInVpc", ["ec2:CreateVpcEndpoint"],
+                  ["arn:aws:ec2:*:*:vpc/*", "arn:aws:ec2:*:*:subnet/*", "arn:aws:ec2:*:*:security-group/*"]),
+        # Endpoints someone else made are repaired too (subnets, groups, private DNS), never deleted.
+        statement("RepairEndpoints", ["ec2:ModifyVpcEndpoint"],
+                  ["arn:aws:ec2:*:*:vpc-endpoint/*", "arn:aws:ec2:*:*:subnet/*", "arn:aws:ec2:*:*:security-group/*"]),
+        statement("DeleteOwnedEndpoints", ["ec2:DeleteVpcEndpoints"], "arn:aws:ec2:*:*:vpc-endpoint/*", owned),
+        # Private DNS needs the VPC's DNS support and hostnames on; the modules turn them on when asked.
+        statement("VpcDnsAttributes", ["ec2:ModifyVpcAttribute"], "arn:aws:ec2:*:*:vpc/*"),
+        statement("SecurityGroupOfTheEndpoints", ["ec2:CreateSecurityGroup"],
+                  ["arn:aws:ec2:*:*:security-group/*", "arn:aws:ec2:*:*:vpc/*"]),
+        statement("RulesOnTheEndpointGroup", [
+            "ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress",
+            "ec2:AuthorizeSecurityGroupEgress", "ec2:RevokeSecurityGroupEgress", "ec2:ModifySecurityGroupRules",
+            "ec2:UpdateSecurityGroupRuleDescriptionsIngress"], "arn:aws:ec2:*:*:security-group/*"),
+        statement("DeleteOwnedSecurityGroup", ["ec2:DeleteSecurityGroup"], "arn:aws:ec2:*:*:security-group/*", owned),
+        statement("TagWhatItCreates", ["ec2:CreateTags"], "arn:aws:ec2:*:*:*/*",
+                  {"StringEquals": {"ec2:CreateAction": ["CreateVpcEndpoint", "CreateSecurityGroup",
+                                                          "CreateVpcPeeringConnection"]}}),
+        statement("RetagOwned", ["ec2:CreateTags", "ec2:DeleteTags"], "arn:aws:ec2:*:*:*/*", owned),
+    ]
+    # Interface endpoints with private DNS make AWS associate a private zone with the VPC on the caller's behalf.
+    private_dns = statement("EndpointPrivateDns", ["route53:AssociateVPCWithHostedZone"], "*")
+    # Cross-region PrivateLink: CreateVpcEndpoint with ServiceRegion also checks this action.
+    multi_region = statement("CrossRegionPrivateLink", ["vpce:AllowMultiRegion"], "*")
+    peering_endpoint = [
+        statement("RequestPeering", ["ec2:CreateVpcPeeringConnection"],
+                  ["arn:aws:ec2:*:*:vpc/*", "arn:aws:ec2:*:*:vpc-peering-connection/*"]),
+        statement("DeleteOwnedPeering", ["ec2:DeleteVpcPeeringConnection"],
+                  "arn:aws:ec2:*:*:vpc-peering-connection/*", owned),
+        statement("RoutesThroughPeering", ["ec2:CreateRoute", "ec2:DeleteRoute"], "arn:aws:ec2:*:*:route-table/*"),
+    ]
+    zones_read = statement("ZonesRead", [
+        "route53:ListHostedZones", "route53:ListHostedZonesByVPC", "route53:GetHostedZone",
+        "route53:ListResourceRecordSets", "route53:ListVPCAssociationAuthorizations",
+        "route53:ListTagsForResource", "route53:ListTagsForResources", "route53:GetChange"])
+    zones_write = [
+        statement("CreateZones", ["route53:CreateHostedZone", "route53:AssociateVPCWithHostedZone"], "*"),
+        statement("ManageZones", [
+            "route53:ChangeResourceRecordSets", "route53:ChangeTagsForResource", "route53:DeleteHostedZone",
+            "route53:DisassociateVPCFromHostedZone", "route53:CreateVPCAssociationAuthorization",
+            "route53:DeleteVPCAssociationAuthorization"], "arn:aws:route53:::hostedzone/*"),
+        statement("AssociateAgentVpcs", ["route53:AssociateVPCWithHostedZone", "route53:DisassociateVPCFromHostedZone"],
+                  "arn:aws:ec2:*:*:vpc/*"),
+    ]
+    agent_account = [
+        statement("AcceptPeering", ["ec2:AcceptVpcPeeringConnection"],
+                  ["arn:aws:ec2:*:*:vpc-peering-connection/*", "arn:aws:ec2:*:*:vpc/*"]),
+        statement("DeleteOwnedPeering", ["ec2:DeleteVpcPeeringConnection"],
+                  "arn:aws:ec2:*:*:vpc-peering-connection/*", owned),
+        statement("RoutesThroughPeering", ["ec2:CreateRoute", "ec2:DeleteRoute"], "arn:aws:ec2:*:*:route-table/*"),
+        statement("TagAcceptedPeering", ["ec2:CreateTags"], "arn:aws:ec2:*:*:vpc-peering-connection/*", owned),
+        statement("ZoneAssociation", ["route53:AssociateVPCWithHostedZone", "route53:DisassociateVPCFromHostedZone",
+                                      "route53:ListHostedZonesByVPC", "route53:GetHostedZone"], "*"),
+    ]
+    return {
+        "same_region": [reads] + endpoints + [private_dns],
+        "cross_region": [reads] + endpoints + [private_dns, multi_region],
+        "peered_region_endpoint_account": [reads] + endpoints + peering_endpoint + [zones_read] + zones_write,
+        "peered_region_agent_account": [reads] + agent_account,
+    }
+
+
+def render(statements):
+    return json.dumps({"Version": "2012-10-17", "Statement": statements}, indent=2) + "\n"
+
+
+def main():
+    check = "--check" in sys.argv[1:]
+    stale = []
+    for name, statements in policies(load_catalog()).items():
+        path = os.path.join(OUT, name + ".json")
+        text = render(statements)
+        current = open(path).read() if os.path.exists(path) else None
+        if current != text:
+            stale.append(path)
+            if not check:
+                with open(path, "w") as handle:
+                    handle.write(text)
+    if check and stale:
+        print("not current (run python docs/generate_iam.py): " + ", ".join(stale), file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
