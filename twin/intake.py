@@ -70,6 +70,9 @@ class Recorder:
 def _server_context(server_pem):
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(str(server_pem))
+    # No TLS 1.3 session tickets: a client that sends and closes at once (logs over TCP) would make the
+    # server's ticket write fail inside the handshake, and the connection would go unrecorded.
+    context.num_tickets = 0
 
     def remember_sni(sock, server_name, _context):
         sock.ddpl_sni = server_name  # read back after the handshake
@@ -139,9 +142,11 @@ class _RawHandler(socketserver.BaseRequestHandler):
     def handle(self):
         try:
             self.request.settimeout(IDLE_SECONDS)
+            local = self.request.getsockname()
             conn = self.server.context.wrap_socket(self.request, server_side=True)
             sni = getattr(conn, "ddpl_sni", None)
-            self.server.record(conn, host=(sni or "").lower(), path="", method="", status=0, sni=sni)
+            self.server.record(conn, peer=self.client_address, local=local, host=(sni or "").lower(), path="",
+                               method="", status=0, sni=sni)
             for _ in range(100000):
                 if not conn.recv(65536):
                     break
@@ -162,10 +167,12 @@ class IntakeServer(socketserver.ThreadingTCPServer):
     def verify_request(self, request, client_address):
         return self.classify(request.getsockname()[0]) is not None
 
-    def record(self, sock, **fields):
-        local_address, local_port = sock.getsockname()[:2]
+    def record(self, sock, peer=None, local=None, **fields):
+        # Addresses read before the handshake when given: a client that closes at once leaves none to ask.
+        local_address, local_port = (local or sock.getsockname())[:2]
         where = self.classify(local_address) or {}
-        self.recorder.write(source=sock.getpeername()[0], address=local_address, port=local_port, **where, **fields)
+        source = (peer or sock.getpeername())[0]
+        self.recorder.write(source=source, address=local_address, port=local_port, **where, **fields)
 
 
 def open_intake(address, port, server_pem, recorder, classify, raw=False):

@@ -208,6 +208,11 @@ def test_the_resolver_answers_over_udp_and_tcp_and_logs_over_tcp_reach_the_publi
     endpoint = twin_scenario.endpoints(twin_scenario.peered_endpoint_vpc)["api"]
     snap = twin_scenario.api.snapshot(twin_scenario.state_dir)
     assert udp == tcp == sorted(snap["enis"][i]["address"] for i in endpoint["NetworkInterfaceIds"])
-    (record,) = [r for r in twin_scenario.api.requests(since=started, state_dir=twin_scenario.state_dir)
-                 if r["port"] == port]
+    deadline = time.time() + 5  # the intake records the connection from its own thread
+    while True:
+        found = [r for r in twin_scenario.api.requests(since=started, state_dir=twin_scenario.state_dir) if r["port"] == port]
+        if found or time.time() > deadline:
+            break
+        time.sleep(0.1)
+    (record,) = found
     assert (record["side"], record["path"], record["source"], record["host"]) == ("public", "", facts["agent"], logs_host)
