@@ -179,6 +179,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils import catalog, path_plan
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils.aws_reads import all_service_details, all_vpc_endpoints
+from ansible_collections.datadog_privatelink.aws.plugins.module_utils.sdk_floor import require_service_regions
 
 GONE = ("deleting", "deleted", "failed", "rejected", "expired")
 CREDENTIAL_KEYS = {"access_key": "aws_access_key_id", "secret_key": "aws_secret_access_key",
@@ -260,6 +261,7 @@ def main():
     except catalog.CatalogError as error:
         module.fail_json(msg=str(error))
     site_region = entries[0]["region"]
+    require_service_regions(module, region != site_region)
     reader = Reader(module)
     ec2 = reader.client("ec2", region)
     home_route53 = reader.client("route53", region)

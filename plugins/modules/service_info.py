@@ -154,6 +154,7 @@ from ansible_collections.datadog_privatelink.aws.plugins.module_utils import cat
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils.endpoint_services import describe_services
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils.endpoint_services import detail_summary
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils.endpoint_services import resolve_service_region
+from ansible_collections.datadog_privatelink.aws.plugins.module_utils.sdk_floor import require_service_regions
 
 
 def main():
@@ -172,6 +173,7 @@ def main():
         site = catalog.site_facts(params["site"])
         entries = catalog.service_entries(params["site"], params["services"], params["service_names"])
         service_region = resolve_service_region(site["region"], module.region, params["service_region"]) if params["verify"] else None
+        require_service_regions(module, bool(service_region))
     except catalog.CatalogError as error:
         module.fail_json(msg=str(error))
 

@@ -423,6 +423,7 @@ from ansible_collections.datadog_privatelink.aws.plugins.module_utils.aws_reads 
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils.endpoint_services import describe_services
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils.endpoint_services import not_found_message
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils.endpoint_services import resolve_service_region
+from ansible_collections.datadog_privatelink.aws.plugins.module_utils.sdk_floor import require_service_regions
 
 VPC_ID_PATTERN = re.compile(r"^vpc-(?:[0-9a-f]{8}|[0-9a-f]{17})$")
 SUBNET_ID_PATTERN = re.compile(r"^subnet-(?:[0-9a-f]{8}|[0-9a-f]{17})$")
@@ -483,6 +484,7 @@ class EndpointSet:
             self.service_region = resolve_service_region(self.site["region"], region, params["service_region"])
         except catalog.CatalogError as error:
             self.module.fail_json(msg=str(error))
+        require_service_regions(self.module, bool(self.service_region))
         self.groups = catalog.group_by_service_name(self.entries)
         vpc_id = params["vpc_id"]
         if not VPC_ID_PATTERN.match(vpc_id or ""):
