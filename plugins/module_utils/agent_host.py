@@ -12,6 +12,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import ipaddress
 import os
 import socket
 
@@ -24,6 +25,9 @@ try:
 except ImportError:  # pragma: no cover - reported when a datadog.yaml must be read
     HAS_YAML = False
 
+# Where an endpoint's address can be when no CIDR is given: RFC 1918, RFC 6598 shared space, unique local IPv6.
+PRIVATE_NETWORKS = tuple(ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",
+                                                           "100.64.0.0/10", "fc00::/7"))
 DEFAULT_CONFIG_PATHS = ("/etc/datadog-agent/datadog.yaml", "/opt/datadog-agent/etc/datadog.yaml",
                         "C:\\ProgramData\\Datadog\\datadog.yaml")
 VERSION_COMMANDS = (["datadog-agent", "version"], ["/opt/datadog-agent/bin/agent/agent", "version"])
@@ -39,6 +43,11 @@ def resolve(name, port=443):
     except UnicodeError:
         return [], "no_name"
     return sorted(set(info[4][0] for info in infos)), None
+
+
+def in_networks(address, networks):
+    ip = ipaddress.ip_address(address)
+    return any(ip.version == net.version and ip in net for net in networks)
 
 
 def default_config_path():

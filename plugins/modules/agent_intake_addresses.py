@@ -151,14 +151,13 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils import agent_host, catalog
 
-PRIVATE_RANGES = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "fc00::/7", "127.0.0.0/8", "::1/128")
-PRIVATE_NETWORKS = [ipaddress.ip_network(n) for n in PRIVATE_RANGES]
+# The private ranges, and loopback: a connection to this host is never the public path.
+NOT_PUBLIC = agent_host.PRIVATE_NETWORKS + (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))
 _TCP_LIVE_STATES = ("01", "02")  # ESTABLISHED, SYN_SENT
 
 
 def is_private(address):
-    ip = ipaddress.ip_address(address)
-    return any(ip.version == net.version and ip in net for net in PRIVATE_NETWORKS)
+    return agent_host.in_networks(address, NOT_PUBLIC)
 
 
 def alive_pids(pid_files):

@@ -206,10 +206,8 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.six.moves.urllib.parse import urlsplit
 
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils import agent_host, catalog
-from ansible_collections.datadog_privatelink.aws.plugins.module_utils.agent_host import resolve
+from ansible_collections.datadog_privatelink.aws.plugins.module_utils.agent_host import PRIVATE_NETWORKS, in_networks, resolve
 
-# Private ranges an endpoint address can be in when no CIDR is given.
-PRIVATE_NETWORKS = [ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "fc00::/7")]
 # The guide's troubleshooting, one sentence per cause (docs.datadoghq.com/agent/guide/private-link/).
 CAUSE_ZONE = ("the private hosted zone %(zone)s is not associated with this VPC, or its A alias record is missing: "
               "associate the zone with this VPC (private_zones, or private_zone_association from another account)")
@@ -231,11 +229,6 @@ CAUSE_PROXY = ("the Agent sends this through the proxy %(proxy)s, so this host's
 CAUSE_LOGS_TCP = ("logs are not forced over HTTPS (logs_config.force_use_http), so the Agent may send them over TCP "
                   "to %(name)s:%(port)d, which PrivateLink does not carry: set logs_config.force_use_http: true "
                   "(the agent role does) and restart the Agent")
-
-
-def in_networks(address, networks):
-    ip = ipaddress.ip_address(address)
-    return any(ip.version == net.version and ip in net for net in networks)
 
 
 def connect(address, port, timeout):
@@ -354,7 +347,7 @@ def main():
     )
     params = module.params
     try:
-        networks = [ipaddress.ip_network(c, strict=False) for c in params["expected_cidrs"]] or PRIVATE_NETWORKS
+        networks = [ipaddress.ip_network(c, strict=False) for c in params["expected_cidrs"]] or list(PRIVATE_NETWORKS)
     except ValueError as error:
         module.fail_json(msg="expected_cidrs: %s" % error)
     expected_text = ", ".join(params["expected_cidrs"]) or "the private address ranges"

@@ -179,9 +179,9 @@ from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils import catalog, path_plan
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils.aws_reads import all_service_details, all_vpc_endpoints
+from ansible_collections.datadog_privatelink.aws.plugins.module_utils.endpoint_plan import GONE_STATES
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils.sdk_floor import require_service_regions
 
-GONE = ("deleting", "deleted", "failed", "rejected", "expired")
 CREDENTIAL_KEYS = {"access_key": "aws_access_key_id", "secret_key": "aws_secret_access_key",
                    "session_token": "aws_session_token", "profile": "profile_name"}
 
@@ -274,7 +274,7 @@ def main():
             for name in [entry["service_name"]] + entry["superseded_service_names"]:
                 wanted[name] = entry
         endpoints = [e for e in all_vpc_endpoints(ec2, Filters=[{"Name": "vpc-id", "Values": [params["vpc_id"]]}])
-                     if e["State"].lower() not in GONE and e["ServiceName"] in wanted]
+                     if e["State"].lower() not in GONE_STATES and e["ServiceName"] in wanted]
         eni_ids = [i for e in endpoints for i in e.get("NetworkInterfaceIds", [])]
         addresses = {}
         if eni_ids:
@@ -304,7 +304,7 @@ def main():
             zones = [{"Id": z["HostedZoneId"], "Name": z["Name"]} for z in zones]
             here = endpoints if same_vpc else [
                 e for e in all_vpc_endpoints(agent_ec2, Filters=[{"Name": "vpc-id", "Values": [agent["vpc_id"]]}])
-                if e["State"].lower() not in GONE and e["ServiceName"] in wanted]
+                if e["State"].lower() not in GONE_STATES and e["ServiceName"] in wanted]
             network = None
             if not same_vpc:
                 peering = peering_between(ec2, params["vpc_id"], agent["vpc_id"])
