@@ -140,10 +140,23 @@ def wait_synced(timeout=10.0, state_dir=None):
         if applied is not None and applied >= wanted:
             return applied
         if not daemon_alive(conf):
-            raise TwinError("the twin's daemon is not running (see %s)." % Path(paths.config_path(state_dir)).parent)
+            raise TwinError("the twin's daemon is not running%s (see %s)." % (
+                daemon_death(conf), Path(paths.config_path(state_dir)).parent))
         if time.monotonic() > deadline:
             raise TwinError("the twin did not apply generation %s within %.0f s (at %s)." % (wanted, timeout, applied))
         time.sleep(0.05)
+
+
+def daemon_death(conf):
+    """How a daemon that has not been reaped yet ended (' (killed by signal N)'), or ''."""
+    try:
+        fields = Path("/proc/%d/stat" % conf["pid"]).read_text().rsplit(")", 1)[1].split()
+    except (OSError, KeyError, TypeError, IndexError):
+        return ""
+    if fields[0] != "Z" or len(fields) < 50:
+        return ""
+    status = int(fields[-1])  # the wait status the parent would read
+    return " (killed by signal %d)" % (status & 0x7F) if status & 0x7F else " (exited with %d)" % (status >> 8)
 
 
 def daemon_alive(conf):

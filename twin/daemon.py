@@ -6,6 +6,7 @@ per namespace whose rules changed). It exits by itself after its maximum lifetim
 sandbox stops answering, and then removes the namespaces it served.
 """
 
+import faulthandler
 import json
 import logging
 import os
@@ -141,9 +142,13 @@ class Twin:
 
 def main(state_dir, lifetime=DEFAULT_LIFETIME_SECONDS):
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    faulthandler.enable()  # a crash in C (ssl, sockets) leaves its stack in daemon.log instead of a silent death
+    log.info("started (pid %d)", os.getpid())
     twin = Twin(state_dir)
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: twin.stopping.set())
+    for signum in (signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2, signal.SIGALRM):  # would end us without a word
+        signal.signal(signum, lambda number, _frame: log.warning("signal %d received, ignored", number))
     try:
         return twin.run(lifetime)
     except Exception:

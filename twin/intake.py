@@ -7,8 +7,10 @@ Request bodies and headers (API keys) are never recorded.
 
 import http.server
 import json
+import logging
 import socketserver
 import ssl
+import sys
 import threading
 import time
 from datetime import datetime, timezone
@@ -28,6 +30,8 @@ MAX_BODY = 16 * 1024 * 1024
 HTTPS_PORT = 443
 LOGS_TCP_PORT = catalog.LOGS_TCP_HOST[1]  # the Agent's logs over TCP (no PrivateLink service)
 IDLE_SECONDS = 10
+
+log = logging.getLogger("twin")
 
 
 def certificate_names():
@@ -163,6 +167,13 @@ class IntakeServer(socketserver.ThreadingTCPServer):
         """classify(local address) -> dict of fields (side, endpoint_id, ...) or None to refuse."""
         self.context, self.recorder, self.classify = context, recorder, classify
         super().__init__(address, _RawHandler if raw else _Handler)
+
+    def handle_error(self, request, client_address):
+        # A connect-and-close (intake_check's port test, a port scan) fails the handshake in setup():
+        # that is traffic, not a fault; anything else gets one line, not a traceback per connection.
+        error = sys.exc_info()[1]
+        if not isinstance(error, (ssl.SSLError, OSError)):
+            log.warning("intake %s: %s from %s", self.server_address, error, client_address[0])
 
     def verify_request(self, request, client_address):
         return self.classify(request.getsockname()[0]) is not None
