@@ -19,7 +19,7 @@ from pathlib import Path
 from twin import model, net, paths
 from twin.aws_state import Reader, TwinError
 
-UP_TIMEOUT = 30.0
+UP_TIMEOUT = 120.0  # generous: a loaded CI machine starts Python slowly
 
 
 def namespace(vpc_id):
