@@ -35,6 +35,7 @@ ALWAYS_ALLOWED = {"sts:GetCallerIdentity"}
 # EC2 parameters that name the resource an aws:ResourceTag condition is checked on.
 _RESOURCE_PARAMS = re.compile(r"^(VpcEndpointId\.\d+|GroupId|VpcPeeringConnectionId|ResourceId\.\d+)$")
 _TAG_SPEC = re.compile(r"^TagSpecification\.\d+\.Tag\.(\d+)\.(Key|Value)$")
+_TAG = re.compile(r"^Tag\.(\d+)\.(Key|Value)$")  # CreateTags, DeleteTags
 
 
 def principal(account_id, access_key, headers):
@@ -108,10 +109,10 @@ def _form(environ, body):
     return {key: values[0] for key, values in query.items()}
 
 
-def _request_tags(form):
+def _request_tags(form, pattern=_TAG_SPEC):
     keys, values = {}, {}
     for name, value in form.items():
-        match = _TAG_SPEC.match(name)
+        match = pattern.match(name)
         if match:
             (keys if match.group(2) == "Key" else values)[match.group(1)] = value
     return {keys[n]: values.get(n, "") for n in keys}
@@ -155,7 +156,7 @@ def authorize(environ, body, service, operation, account_id, access_key, region)
         return None  # the account's root
     arn, documents = found
     form = _form(environ, body) if service == "ec2" else {}
-    tags = _request_tags(form)
+    tags = _request_tags(form) or _request_tags(form, _TAG)
     base = {"aws:requesttag/%s" % k.lower(): v for k, v in tags.items()}
     resources = [v for k, v in form.items() if _RESOURCE_PARAMS.match(k)]
     for action, extra in required(service, operation, form, region):
