@@ -99,9 +99,12 @@ def same_or_cross(catalog, scenario):
     cross = scenario == "cross_region"
     agent_region = OTHER_REGION if cross else home
     height = 160 + 22 * len(entries)
-    width = 1090 if cross else 960
+    width = 1090 if cross else 980
     svg = Svg(width, height, "%s: Agents in %s, Datadog's services in %s" % (TITLES[scenario], agent_region, home))
-    svg.box(10, 10, 720, height - 20, "region", "AWS region %s (the Agents')" % agent_region)
+    if cross:
+        svg.box(10, 10, 720, height - 20, "region", "AWS region %s (the Agents')" % agent_region)
+    else:
+        svg.box(10, 10, width - 20, height - 20, "region", "AWS region %s (the site's and the Agents')" % home)
     svg.box(25, 45, 690, height - 70, "vpc", "Agents' VPC", "DNS support and DNS hostnames on")
     agents(svg, 40, 95)
     column = endpoints(svg, 230, 85, entries, private_dns=True)

@@ -9,7 +9,11 @@ The removal proof runs the scenario once more on a fresh VPC, and before each ca
 away, one at a time, every action that call is first to need (in the order a full run needed
 them) and expects the call to fail naming that action; then it makes the call with the whole
 policy and goes on. So every action of the policy is shown to be needed, by a failure that
-tells the user which permission to grant, in one pass.
+tells the user which permission to grant, in one pass. Cross region's policy is same
+region's plus vpce:AllowMultiRegion, so its proof takes away that action only.
+
+The peered scenario is proven by its playbook, run as two users (the endpoint account's, and
+another account's for an Agent VPC there): every request allowed and within the two policies.
 """
 
 import contextlib
@@ -149,6 +153,9 @@ SCENARIOS = {  # region, CIDR of the full run's VPC, CIDR of the removal proof's
     "same_region": ("us-east-1", "10.160.0.0/16", "10.162.0.0/16"),
     "cross_region": ("eu-west-1", "10.161.0.0/16", "10.163.0.0/16"),
 }
+# Actions each removal proof takes away. Cross region holds same region's policy plus one action
+# (tests/unit/test_iam_policies.py), so only that one is taken away there: the rest is proven once.
+BASE = {"cross_region": "same_region"}
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -226,13 +233,14 @@ def test_scenario_runs_with_exactly_its_policy_and_needs_every_action(enforcing,
     assert not unneeded, "docs/generate_iam.py grants what %s never asks for: %s" % (scenario, unneeded)
 
     # The removal proof, on a fresh VPC: each action taken away before the call first to need it.
+    to_prove = set(policy_actions(document)) - set(policy_actions(policy(BASE[scenario])) if scenario in BASE else [])
     fresh = arriving_from_the_guide(region, fresh_cidr)
     steps = endpoints_scenario(fresh)
     index = 0
     not_refused = []
     module, args = next(steps)
     while True:
-        for _index, action in [entry for entry in first_need if entry[0] == index]:
+        for _index, action in [entry for entry in first_need if entry[0] == index and entry[1] in to_prove]:
             user.hold(without(document, action))
             result = run(module, args, user.keys)
             named = action in json.dumps(result) or module in HIDE_THE_CAUSE  # Ansible prints the whole result
@@ -247,3 +255,40 @@ def test_scenario_runs_with_exactly_its_policy_and_needs_every_action(enforcing,
         except StopIteration:
             break
     assert not not_refused, "\n".join(not_refused)
+
+
+def test_peered_region_playbook_runs_with_exactly_the_policies_of_both_accounts(enforcing):
+    """The playbook itself (too slow to repeat per action): endpoint account and another Agent account, each as a user."""
+    from test_peered_region import OTHER_ACCOUNT_KEYS, PLAYBOOK, scenario
+
+    from conftest import run_playbook
+
+    endpoint_user = User("iam-peered-endpoint-account")
+    endpoint_user.hold(policy("peered_region_endpoint_account"))
+    other_iam = boto3.client("iam", region_name="us-east-1", aws_access_key_id=OTHER_ACCOUNT_KEYS["access_key"],
+                             aws_secret_access_key=OTHER_ACCOUNT_KEYS["secret_key"])
+    other_iam.create_user(UserName="iam-peered-agent-account")
+    other_iam.put_user_policy(UserName="iam-peered-agent-account", PolicyName="datadog-privatelink",
+                              PolicyDocument=json.dumps(policy("peered_region_agent_account")))
+    key = other_iam.create_access_key(UserName="iam-peered-agent-account")["AccessKey"]
+
+    endpoint = Network(cidr="10.164.0.0/16")
+    eu = Network(region="eu-west-1", cidr="10.165.0.0/16", zones=("a",))
+    other = Network(region="eu-west-1", cidr="10.166.0.0/16", zones=("a",), account_keys=OTHER_ACCOUNT_KEYS)
+    other.other_account = True
+    variables = scenario(endpoint, [eu, other])
+    variables["peering_agent_vpcs"][1]["aws"] = {"access_key": key["AccessKeyId"], "secret_key": key["SecretAccessKey"]}
+    saved = {k: os.environ.get(k) for k in endpoint_user.keys}
+    os.environ.update(endpoint_user.keys)
+    try:
+        rc, output, recap = run_playbook(PLAYBOOK, variables)
+    finally:
+        os.environ.update(saved)
+    decisions = [d for d in enforcing.iam_decisions() if "/iam-peered-" in d["principal"]]
+    refused = [d for d in decisions if not d["allowed"]]
+    assert rc == 0 and not refused, (refused, output[-3000:])
+    used = {"endpoint": set(), "agent": set()}
+    for decision in decisions:
+        used["agent" if decision["principal"].endswith("/iam-peered-agent-account") else "endpoint"].add(decision["action"])
+    assert used["endpoint"] <= set(policy_actions(policy("peered_region_endpoint_account")))
+    assert used["agent"] <= set(policy_actions(policy("peered_region_agent_account")))
