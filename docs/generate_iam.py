@@ -80,6 +80,9 @@ def policies(catalog):
         statement("DeleteOwnedPeering", ["ec2:DeleteVpcPeeringConnection"],
                   "arn:aws:ec2:*:*:vpc-peering-connection/*", owned),
         statement("RoutesThroughPeering", ["ec2:CreateRoute", "ec2:DeleteRoute"], "arn:aws:ec2:*:*:route-table/*"),
+        # An Agent VPC of this same account (in another region) has its peering accepted with these credentials.
+        statement("AcceptPeeringOfOwnAgentVpcs", ["ec2:AcceptVpcPeeringConnection"],
+                  ["arn:aws:ec2:*:*:vpc-peering-connection/*", "arn:aws:ec2:*:*:vpc/*"]),
     ]
     zones_read = statement("ZonesRead", [
         "route53:ListHostedZones", "route53:ListHostedZonesByVPC", "route53:GetHostedZone",
