@@ -103,7 +103,8 @@ def policies(catalog):
         statement("DeleteOwnedPeering", ["ec2:DeleteVpcPeeringConnection"],
                   "arn:aws:ec2:*:*:vpc-peering-connection/*", owned),
         statement("RoutesThroughPeering", ["ec2:CreateRoute", "ec2:DeleteRoute"], "arn:aws:ec2:*:*:route-table/*"),
-        statement("TagAcceptedPeering", ["ec2:CreateTags"], "arn:aws:ec2:*:*:vpc-peering-connection/*", owned),
+        # The accepter sees none of the requester's tags (each account tags its side): it tags the connection as ours.
+        statement("TagAcceptedPeering", ["ec2:CreateTags"], "arn:aws:ec2:*:*:vpc-peering-connection/*", tagged_on_create),
         statement("ZoneAssociation", ["route53:AssociateVPCWithHostedZone", "route53:DisassociateVPCFromHostedZone",
                                       "route53:ListHostedZonesByVPC", "route53:GetHostedZone"], "*"),
     ]

@@ -12,8 +12,7 @@ policy and goes on. So every action of the policy is shown to be needed, by a fa
 tells the user which permission to grant, in one pass. Cross region's policy is same
 region's plus vpce:AllowMultiRegion, so its proof takes away that action only.
 
-The peered scenario is proven by its playbook, run as two users (the endpoint account's, and
-another account's for an Agent VPC there): every request allowed and within the two policies.
+The peered scenario is proven by its playbook (test_iam_peered.py).
 """
 
 import contextlib
@@ -49,7 +48,6 @@ OWNED = {catalog.OWNER_TAG_KEY: catalog.OWNER_TAG_VALUE, catalog.OWNERSHIP_TAG_K
 # amazon.aws 10 keeps AWS's message out of these modules' results ("Failed to describe vpcs"): for
 # them the proof is that the step fails; the collection's own modules must name the permission.
 HIDE_THE_CAUSE = {"ec2_vpc_net_info", "ec2_security_group_info", "ec2_security_group"}
-OPTIONAL = {"iam:ListAccountAliases"}  # asked for by amazon.aws.aws_caller_info, which does without it
 MODULES = {
     "vpc_endpoints": "ansible_collections.datadog_privatelink.aws.plugins.modules.vpc_endpoints",
     "private_path_info": "ansible_collections.datadog_privatelink.aws.plugins.modules.private_path_info",
@@ -257,41 +255,3 @@ def test_scenario_runs_with_exactly_its_policy_and_needs_every_action(enforcing,
             break
     assert not not_refused, "\n".join(not_refused)
 
-
-def test_peered_region_playbook_runs_with_exactly_the_policies_of_both_accounts(enforcing):
-    """The playbook itself (too slow to repeat per action): endpoint account and another Agent account, each as a user."""
-    from test_peered_region import OTHER_ACCOUNT_KEYS, PLAYBOOK, scenario
-
-    from conftest import run_playbook
-
-    endpoint_user = User("iam-peered-endpoint-account")
-    endpoint_user.hold(policy("peered_region_endpoint_account"))
-    other_iam = boto3.client("iam", region_name="us-east-1", aws_access_key_id=OTHER_ACCOUNT_KEYS["access_key"],
-                             aws_secret_access_key=OTHER_ACCOUNT_KEYS["secret_key"])
-    other_iam.create_user(UserName="iam-peered-agent-account")
-    other_iam.put_user_policy(UserName="iam-peered-agent-account", PolicyName="datadog-privatelink",
-                              PolicyDocument=json.dumps(policy("peered_region_agent_account")))
-    key = other_iam.create_access_key(UserName="iam-peered-agent-account")["AccessKey"]
-
-    endpoint = Network(cidr="10.164.0.0/16")
-    eu = Network(region="eu-west-1", cidr="10.165.0.0/16", zones=("a",))
-    other = Network(region="eu-west-1", cidr="10.166.0.0/16", zones=("a",), account_keys=OTHER_ACCOUNT_KEYS)
-    other.other_account = True
-    variables = scenario(endpoint, [eu, other])
-    variables["peering_agent_vpcs"][1]["aws"] = {"access_key": key["AccessKeyId"], "secret_key": key["SecretAccessKey"]}
-    saved = {k: os.environ.get(k) for k in endpoint_user.keys}
-    os.environ.update(endpoint_user.keys)
-    try:
-        rc, output, recap = run_playbook(PLAYBOOK, variables)
-    finally:
-        os.environ.update(saved)
-    # aws_caller_info (peering role) asks for the account alias and goes on without it: no policy grants it.
-    decisions = [d for d in enforcing.iam_decisions() if "/iam-peered-" in d["principal"]
-                 and d["action"] not in OPTIONAL]
-    refused = [d for d in decisions if not d["allowed"]]
-    assert rc == 0 and not refused, (refused, output[-3000:])
-    used = {"endpoint": set(), "agent": set()}
-    for decision in decisions:
-        used["agent" if decision["principal"].endswith("/iam-peered-agent-account") else "endpoint"].add(decision["action"])
-    assert used["endpoint"] <= set(policy_actions(policy("peered_region_endpoint_account")))
-    assert used["agent"] <= set(policy_actions(policy("peered_region_agent_account")))
