@@ -102,7 +102,7 @@ options:
         the VPC. Keep V(true) for same and cross region; use V(false) for the peered-region
         scenario, where private hosted zones carry the names.
       - With V(true), the private hosted zones associated with O(vpc_id)
-        (C(route53:ListHostedZonesByVPC)) are read before the first endpoint is created: a
+        (C(route53:ListHostedZonesByVPC)) are read before the first endpoint is created. A
         zone named for a Datadog host the endpoints publish (one made by hand, say) is
         refused, naming the zone, because AWS refuses private DNS beside it.
     type: bool

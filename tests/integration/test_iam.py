@@ -254,4 +254,3 @@ def test_scenario_runs_with_exactly_its_policy_and_needs_every_action(enforcing,
         except StopIteration:
             break
     assert not not_refused, "\n".join(not_refused)
-

@@ -10,12 +10,22 @@ import json
 import os
 
 import boto3
+import pytest
 
 from conftest import Network, run_playbook
-from test_iam import User, enforcing, models_read_once, policy, policy_actions  # noqa: F401 (fixtures)
+from test_iam import User, policy, policy_actions
 from test_peered_region import OTHER_ACCOUNT_KEYS, PLAYBOOK, scenario
 
 OPTIONAL = {"iam:ListAccountAliases"}  # asked for by amazon.aws.aws_caller_info, which does without it
+
+
+@pytest.fixture
+def enforcing(sandbox):
+    """IAM enforced on this worker's sandbox for the test."""
+    sandbox.set_enforce_iam(True)
+    yield sandbox
+    sandbox.set_enforce_iam(False)
+
 def test_peered_region_playbook_runs_with_exactly_the_policies_of_both_accounts(enforcing):
     endpoint_user = User("iam-peered-endpoint-account")
     endpoint_user.hold(policy("peered_region_endpoint_account"))
