@@ -26,6 +26,7 @@ def enforcing(sandbox):
     yield sandbox
     sandbox.set_enforce_iam(False)
 
+
 def test_peered_region_playbook_runs_with_exactly_the_policies_of_both_accounts(enforcing):
     endpoint_user = User("iam-peered-endpoint-account")
     endpoint_user.hold(policy("peered_region_endpoint_account"))
