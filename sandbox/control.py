@@ -33,12 +33,15 @@ class SandboxState:
     def __init__(self):
         self.lock = threading.RLock()
         self.default_pending_seconds = DEFAULT_PENDING_SECONDS
+        self.default_enforce_iam = False
         self.reset()
 
     def reset(self):
         with self.lock:
             self.pending_seconds = self.default_pending_seconds
+            self.enforce_iam = self.default_enforce_iam
             self.calls = collections.Counter()
+            self.iam_decisions = []  # {"principal", "action", "allowed", "operation"} while enforce_iam is on
             self.faults = []
             self.outcomes = {}
             # zone id (no /hostedzone/ prefix) -> list of {"VPCRegion", "VPCId"}
@@ -52,6 +55,11 @@ class SandboxState:
     def count(self, service, operation):
         with self.lock:
             self.calls["%s:%s" % (service, operation)] += 1
+
+    def record_authorization(self, principal, action, allowed, operation):
+        with self.lock:
+            self.iam_decisions.append({"principal": principal, "action": action, "allowed": allowed,
+                                        "operation": operation})
 
     def bump_generation(self):
         with self.lock:

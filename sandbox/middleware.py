@@ -6,7 +6,8 @@ Control API (JSON):
   POST /_sandbox/calls/reset
   GET|POST|DELETE /_sandbox/faults    list / add {"operation", "error", "count", ["service", "message", "status"]} / clear
   GET|POST /_sandbox/endpoint-outcome list / set {"service_name", "state": failed|rejected|available, ["message", "code"]}
-  GET|POST /_sandbox/config           read / set {"pending_seconds": N}
+  GET|POST /_sandbox/config           read / set {"pending_seconds": N, "enforce_iam": bool}
+  GET  /_sandbox/iam-decisions        {"decisions": [{"principal", "action", "allowed", "operation"}, ...]} (enforce_iam)
   GET  /_sandbox/generation           {"generation": N}, bumped after every mutating AWS call
   GET  /_sandbox/regions              {"regions": {account: [EC2 regions some call has touched]}}
   POST /_sandbox/reset and /moto-api/reset: moto reset + sandbox state reset
@@ -17,7 +18,7 @@ import json
 import os
 import re
 
-from sandbox import route53_auth
+from sandbox import iam, route53_auth
 from sandbox.control import STATE, UNCOUNTED_USER_AGENT, credential_scope, error_response, is_mutating, operation_name
 
 _STATUS_TEXT = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found",
@@ -77,9 +78,14 @@ class SandboxMiddleware:
             if fault:
                 return self._send(start_response, *error_response(service, fault["error"], fault["message"], fault["status"]))
 
+        access_key, region, _signing = credential_scope(environ)
+        refusal = STATE.enforce_iam and iam.authorize(environ, body, service, operation,
+                                                      account_of(environ, access_key), access_key, region)
+        if refusal:
+            return self._send(start_response, *error_response(service, refusal[0], refusal[1], refusal[2]))
+
         try:
             if service == "route53":
-                access_key, _region, _service = credential_scope(environ)
                 caller = account_of(environ, access_key)
                 # One Route53 change at a time, its checks included, so racing clients meet AWS's refusals.
                 with route53_auth.LOCK:
@@ -130,6 +136,7 @@ class SandboxMiddleware:
         if path == "/_sandbox/calls/reset" and method == "POST":
             with STATE.lock:
                 STATE.calls.clear()
+                STATE.iam_decisions = []
             return self._json(start_response, {"status": "ok"})
         if path == "/_sandbox/faults":
             if method == "POST":
@@ -146,10 +153,16 @@ class SandboxMiddleware:
             with STATE.lock:
                 return self._json(start_response, {"outcomes": dict(STATE.outcomes)})
         if path == "/_sandbox/config":
-            if method == "POST" and "pending_seconds" in data:
-                with STATE.lock:
+            with STATE.lock:
+                if method == "POST" and "pending_seconds" in data:
                     STATE.pending_seconds = float(data["pending_seconds"])
-            return self._json(start_response, {"pending_seconds": STATE.pending_seconds})
+                if method == "POST" and "enforce_iam" in data:
+                    STATE.enforce_iam = bool(data["enforce_iam"])
+                return self._json(start_response, {"pending_seconds": STATE.pending_seconds,
+                                                   "enforce_iam": STATE.enforce_iam})
+        if path == "/_sandbox/iam-decisions":
+            with STATE.lock:
+                return self._json(start_response, {"decisions": list(STATE.iam_decisions)})
         if path in ("/_sandbox/reset", "/moto-api/reset") and method == "POST":
             reset_moto()
             STATE.reset()

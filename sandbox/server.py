@@ -105,6 +105,12 @@ class _Client:
     def set_pending_seconds(self, seconds):
         return self._call("POST", "/_sandbox/config", {"pending_seconds": seconds})
 
+    def set_enforce_iam(self, enforce):
+        return self._call("POST", "/_sandbox/config", {"enforce_iam": bool(enforce)})
+
+    def iam_decisions(self):
+        return self._call("GET", "/_sandbox/iam-decisions")["decisions"]
+
     def reset(self):
         return self._call("POST", "/_sandbox/reset")
 
@@ -118,7 +124,7 @@ class _Client:
 class InProcessSandbox(_Client):
     """moto + middleware served by a werkzeug thread in this process."""
 
-    def __init__(self, port=0, pending_seconds=None, host=HOST):
+    def __init__(self, port=0, pending_seconds=None, host=HOST, enforce_iam=False):
         from moto.moto_server.werkzeug_app import (
             DomainDispatcherApplication,
             MotoRequestHandler,
@@ -132,6 +138,7 @@ class InProcessSandbox(_Client):
         install_patches()
         if pending_seconds is not None:
             STATE.default_pending_seconds = float(pending_seconds)
+        STATE.default_enforce_iam = bool(enforce_iam)
         STATE.reset()
         app = SandboxMiddleware(DomainDispatcherApplication(create_backend_app))
         self._server = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
@@ -153,12 +160,14 @@ class InProcessSandbox(_Client):
 class SubprocessSandbox(_Client):
     """The same server run as ``python sandbox/server.py`` in a child process."""
 
-    def __init__(self, port=0, pending_seconds=None, python=None, log_path=None):
+    def __init__(self, port=0, pending_seconds=None, python=None, log_path=None, enforce_iam=False):
         self._tmp = tempfile.mkdtemp(prefix="aws-sandbox-")
         self.env_file = env_file = os.path.join(self._tmp, "sandbox.env")
         command = [python or sys.executable, os.path.abspath(__file__), "--port", str(port), "--env-file", env_file]
         if pending_seconds is not None:
             command += ["--pending-seconds", str(pending_seconds)]
+        if enforce_iam:
+            command.append("--enforce-iam")
         self._log = open(log_path or os.path.join(self._tmp, "sandbox.log"), "wb")
         self.process = _subprocess.Popen(command, stdout=self._log, stderr=_subprocess.STDOUT)
         self.pid = self.process.pid
@@ -187,6 +196,7 @@ def start_sandbox(port=0, pending_seconds=None, subprocess=False, **kwargs):
     """Start a sandbox; returns an object with .url, .stop() and control helpers.
 
     pending_seconds: how long new interface endpoints stay pending (default 3, 0 = at once).
+    enforce_iam=True refuses what the IAM policies of the calling user or role do not allow (sandbox/iam.py).
     subprocess=True runs it as a separate process (what the demo does); otherwise in a thread.
     """
     if subprocess:
@@ -218,9 +228,11 @@ def main(argv=None):
     parser.add_argument("--env-file", required=True, help="where to write AWS_ENDPOINT_URL etc. once ready")
     parser.add_argument("--pending-seconds", type=float, default=None,
                         help="seconds new interface endpoints stay pending (default 3; 0: available at once)")
+    parser.add_argument("--enforce-iam", action="store_true",
+                        help="refuse what the calling IAM user's or role's policies do not allow (root keys: all)")
     args = parser.parse_args(argv)
 
-    sandbox = InProcessSandbox(port=args.port, pending_seconds=args.pending_seconds)
+    sandbox = InProcessSandbox(port=args.port, pending_seconds=args.pending_seconds, enforce_iam=args.enforce_iam)
     stopping = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stopping.set())

@@ -28,6 +28,7 @@ FIRST_POLL = 2.0
 MIN_POLL = 2.0
 POLL_FRACTION = 0.1
 MAX_POLL = 15.0
+MIN_PREDICTED_POLL = 0.5  # a predicted poll sooner than poll_delay is still this far apart
 
 
 def state_of(endpoint):
@@ -52,6 +53,25 @@ def ownership(endpoint):
 def is_owned(endpoint):
     """True when this collection created the endpoint (and may delete it)."""
     return ownership(endpoint) == catalog.OWNERSHIP_CREATED
+
+
+def private_zone_conflicts(zone_summaries, entries):
+    """[(zone summary, keys)] of the private zones on the VPC named for a host an endpoint's private DNS publishes.
+
+    zone_summaries are ListHostedZonesByVPC's HostedZoneSummaries. Zones an AWS service owns
+    (those of endpoints with private DNS) are the endpoints' own, never a conflict.
+    """
+    keys_by_name = {}
+    for entry in entries:
+        keys_by_name.setdefault(entry["private_dns_name"].rstrip(".").lower(), []).append(entry["key"])
+    found = []
+    for zone in zone_summaries:
+        if (zone.get("Owner") or {}).get("OwningService"):
+            continue
+        keys = keys_by_name.get((zone.get("Name") or "").rstrip(".").lower())
+        if keys:
+            found.append((zone, keys))
+    return found
 
 
 def service_region_of(endpoint, default_region):
@@ -142,21 +162,28 @@ def poll_delay(elapsed):
 
 
 def next_poll(elapsed, pending_ages, newly_ready_ages):
-    """Seconds until the next poll: poll_delay, or later when the endpoints already seen tell when the rest will be ready.
+    """Seconds until the next poll: poll_delay, stretched by what the endpoints' creation times tell.
 
-    Ages are creation times relative to now (negative). Once some endpoints turn available,
-    now minus the creation of the youngest of them bounds the provisioning time; the last
-    pending one should be ready that long after its own creation. Polling then, rather
-    than every 2 s until then, saves calls; an estimate further than 3 intervals away is
-    not trusted (AWS's provisioning times vary), so a poll is never more than 3 intervals late.
+    Ages are creation times relative to now (negative). AWS provisions the endpoints of one
+    run in about the same time, so they turn available in the order, and over the time
+    span, they were created in. Until one is seen available, the interval is poll_delay
+    plus that span: the poll that first sees one still sees the last one pending (or sees
+    it less than poll_delay late), and one more poll, then, is enough. Once some turn
+    available, now minus the creation of the youngest of them bounds the provisioning
+    time; the last pending one should be ready that long after its own creation. Polling
+    then, rather than every 2 s until then, saves calls; an estimate further than 3
+    intervals away is not trusted (AWS's provisioning times vary), so a poll is never more
+    than 3 intervals late.
     """
     delay = poll_delay(elapsed)
-    if not (pending_ages and newly_ready_ages):
+    if not pending_ages:
         return delay
+    if not newly_ready_ages:
+        return delay + min(delay, max(pending_ages) - min(pending_ages))  # the span, at most one more interval
     provisioning = -max(newly_ready_ages)
     predicted = max(pending_ages) + provisioning
-    if delay < predicted <= 3 * delay:
-        return predicted
+    if 0 < predicted <= 3 * delay:
+        return max(MIN_PREDICTED_POLL, predicted)
     return delay
 
 

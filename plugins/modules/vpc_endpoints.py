@@ -83,6 +83,7 @@ options:
     description:
       - Make every check that reading can make - site, service keys and names
         (C(DescribeVpcEndpointServices)), region, VPC id and existence, VPC DNS attributes,
+        private hosted zones on the VPC that would conflict with private DNS,
         subnets (in the VPC, one per availability zone), security groups, credentials - and
         return without changing anything (C(changed) is false).
       - Run it first in a play that creates other resources (such as a security group) so
@@ -100,6 +101,10 @@ options:
       - Whether AWS publishes the Datadog host names (for example C(api.datadoghq.com)) in
         the VPC. Keep V(true) for same and cross region; use V(false) for the peered-region
         scenario, where private hosted zones carry the names.
+      - With V(true), the private hosted zones associated with O(vpc_id)
+        (C(route53:ListHostedZonesByVPC)) are read before the first endpoint is created. A
+        zone named for a Datadog host the endpoints publish (one made by hand, say) is
+        refused, naming the zone, because AWS refuses private DNS beside it.
     type: bool
     default: true
   service_region:
@@ -226,6 +231,27 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+conflicting_zones:
+  description:
+    - The private hosted zones on O(vpc_id) that hold a name the endpoints' private DNS
+      would publish; the module stops before any change when there is one.
+  returned: on failure, when such a zone exists
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: The zone's name.
+      type: str
+      sample: api.datadoghq.com
+    zone_id:
+      description: The zone's id.
+      type: str
+      sample: Z0123456789ABCDEFGHIJ
+    service_keys:
+      description: The service keys whose endpoint publishes that name.
+      type: list
+      elements: str
+      sample: [api]
 endpoints:
   description: Per service key, the endpoint that serves it (keys sharing a service show the same endpoint).
   returned: always
@@ -558,6 +584,35 @@ class EndpointSet:
                 msg="%s is off on %s: private DNS, which lets the Agents reach Datadog's host names through the endpoints, "
                 "needs both enableDnsSupport and enableDnsHostnames. Turn them on (amazon.aws.ec2_vpc_net with "
                 "dns_support: true and dns_hostnames: true), then rerun." % (" and ".join(off), vpc_id))
+        if self.params["private_dns_enabled"] and self.params["state"] == "present":
+            self.check_private_zones()
+
+    def check_private_zones(self):
+        """Refuse, before the first endpoint, a private zone on the VPC that AWS would call a conflicting DNS domain."""
+        vpc_id = self.params["vpc_id"]
+        route53 = self.module.client("route53", retry_decorator=AWSRetry.jittered_backoff())
+        summaries, token = [], None
+        try:
+            while True:
+                page = route53.list_hosted_zones_by_vpc(aws_retry=True, VPCId=vpc_id, VPCRegion=self.module.region,
+                                                        **({"NextToken": token} if token else {}))
+                summaries.extend(page.get("HostedZoneSummaries", []))
+                token = page.get("NextToken")
+                if not token:
+                    break
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+            self.fail_aws(e, msg="Could not list the private hosted zones of %s" % vpc_id)
+        conflicts = plan.private_zone_conflicts(summaries, self.entries)
+        if conflicts:
+            zones = "; ".join("%s (%s, for %s)" % (zone["Name"].rstrip("."), zone["HostedZoneId"], ", ".join(keys))
+                              for zone, keys in conflicts)
+            self.module.fail_json(
+                msg="Private hosted zone(s) associated with %s already hold the name the endpoint's private DNS publishes: "
+                "%s. AWS refuses private DNS next to them (conflicting DNS domain). Delete each zone, or disassociate %s "
+                "from it, then rerun: the endpoint then answers for that name. Nothing was changed."
+                % (vpc_id, zones, vpc_id),
+                conflicting_zones=[{"name": zone["Name"].rstrip("."), "zone_id": zone["HostedZoneId"], "service_keys": keys}
+                                   for zone, keys in conflicts])
 
     def check_subnets(self):
         subnet_ids = self.params["subnet_ids"]
@@ -854,8 +909,8 @@ class EndpointSet:
         ids = [e["VpcEndpointId"] for e in self.endpoints.values() if plan.state_of(e) != plan.READY_STATE]
         started = time.time()
         deadline = started + self.params["wait_timeout"]
-        delay = plan.poll_delay(0)
         created_at = self.created_at  # endpoint id -> when this run's CreateVpcEndpoint returned
+        delay = plan.next_poll(0, [created_at.get(i, started) - started for i in ids], [])
         while ids:
             remaining = deadline - time.time()
             if remaining <= 0:

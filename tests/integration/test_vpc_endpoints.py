@@ -352,6 +352,33 @@ def test_private_dns_needs_the_vpc_dns_attributes(sandbox, network):
     assert peered["endpoints"]["api"]["private_dns_enabled"] is False
 
 
+def test_a_hand_made_zone_for_a_datadog_name_is_refused_before_the_first_endpoint(sandbox, network):
+    import boto3
+
+    route53 = boto3.client("route53", region_name=network.region)
+    api_host = catalog.intake_hosts("us1")["api"]
+    zone = route53.create_hosted_zone(Name=api_host, CallerReference="by-hand-%s" % network.vpc_id,
+                                      VPC={"VPCRegion": network.region, "VPCId": network.vpc_id},
+                                      HostedZoneConfig={"PrivateZone": True})["HostedZone"]
+    zone_id = zone["Id"].split("/")[-1]
+    other = Network(cidr="10.41.0.0/16")  # a zone of the same name on another VPC is none of this VPC's business
+    route53.create_hosted_zone(Name=catalog.intake_hosts("us1")["metrics"], CallerReference="other-%s" % other.vpc_id,
+                               VPC={"VPCRegion": other.region, "VPCId": other.vpc_id}, HostedZoneConfig={"PrivateZone": True})
+    sandbox.reset_calls()
+    result = run_module("vpc_endpoints", network.args())
+    assert result["failed"]
+    assert zone_id in result["msg"] and api_host in result["msg"] and network.vpc_id in result["msg"]
+    assert "Delete each zone, or disassociate" in result["msg"] and "Nothing was changed" in result["msg"]
+    assert result["conflicting_zones"] == [{"name": api_host, "zone_id": zone_id, "service_keys": ["api"]}]
+    assert mutating_calls(sandbox.calls()["calls"]) == {} and network.endpoints() == []
+    assert sandbox.calls()["calls"]["route53:ListHostedZonesByVPC"] == 1
+
+    checked = run_module("vpc_endpoints", network.args(validate_only=True), check=True)
+    assert checked["failed"] and zone_id in checked["msg"]
+    peered = run_module("vpc_endpoints", network.args(services=["api"], private_dns_enabled=False))
+    assert not peered["failed"], peered.get("msg")  # without private DNS the zone is the user's way to publish the name
+
+
 @pytest.mark.parametrize("error", ["AuthFailure", "InvalidClientTokenId", "UnrecognizedClientException", "ExpiredToken",
                                    "SignatureDoesNotMatch"])
 def test_bad_credentials_say_credentials(sandbox, network, error):

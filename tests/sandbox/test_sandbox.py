@@ -1,6 +1,7 @@
 """The AWS sandbox behaves like AWS where the collection depends on it (see sandbox/README.md)."""
 
 import concurrent.futures
+import json
 import os
 import re
 import signal
@@ -581,3 +582,91 @@ def test_sts_assume_role_gives_the_roles_account(aws):
     assert ec2.create_vpc(CidrBlock="10.7.0.0/16")["Vpc"]["OwnerId"] == "333333333333"
     assert aws("ec2", access_key=access_key_for("444444444444")).create_vpc(
         CidrBlock="10.6.0.0/16")["Vpc"]["OwnerId"] == "444444444444"
+
+
+# ---- IAM authorization (opt-in) -----------------------------------------------------------
+
+OWNER = {"Key": catalog.OWNER_TAG_KEY, "Value": catalog.OWNER_TAG_VALUE}
+
+
+def iam_user(aws, statements, name="limited"):
+    iam = aws("iam")
+    iam.create_user(UserName=name)
+    iam.put_user_policy(UserName=name, PolicyName="p", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": statements}))
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    return boto3.client("ec2", region_name="us-east-1", endpoint_url=aws("ec2").meta.endpoint_url,
+                        aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"]), key
+
+
+def refused_action(call):
+    with pytest.raises(ClientError) as info:
+        call()
+    error = info.value.response["Error"]
+    assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    return error["Code"], re.search(r"not authorized to perform: (\S+)", error["Message"]).group(1)
+
+
+def test_iam_is_enforced_only_when_turned_on_and_never_for_root_keys(sandbox, aws):
+    ec2, _key = iam_user(aws, [{"Effect": "Allow", "Action": "ec2:DescribeVpcs", "Resource": "*"}])
+    assert ec2.create_vpc(CidrBlock="10.0.0.0/16")  # off (the default): anything goes
+    sandbox.set_enforce_iam(True)
+    try:
+        assert ec2.describe_vpcs()["Vpcs"]
+        assert refused_action(lambda: ec2.create_vpc(CidrBlock="10.1.0.0/16")) == ("UnauthorizedOperation", "ec2:CreateVpc")
+        assert aws("ec2").create_vpc(CidrBlock="10.2.0.0/16")  # root
+        assert [d["action"] for d in sandbox.iam_decisions() if not d["allowed"]] == ["ec2:CreateVpc"]
+    finally:
+        sandbox.set_enforce_iam(False)
+
+
+def test_iam_conditions_and_the_actions_aws_checks_alongside(sandbox, aws):
+    vpc = aws("ec2").create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    subnet = aws("ec2").create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24", AvailabilityZone="us-east-1a")["Subnet"]["SubnetId"]
+    for attribute in ("EnableDnsSupport", "EnableDnsHostnames"):
+        aws("ec2").modify_vpc_attribute(VpcId=vpc, **{attribute: {"Value": True}})
+    ec2, _key = iam_user(aws, [
+        {"Effect": "Allow", "Action": ["ec2:CreateVpcEndpoint", "ec2:CreateSecurityGroup"], "Resource": "*"},
+        {"Effect": "Allow", "Action": "ec2:CreateTags", "Resource": "*",
+         "Condition": {"StringEquals": {"ec2:CreateAction": "CreateSecurityGroup"}}},
+        {"Effect": "Allow", "Action": "ec2:DeleteSecurityGroup", "Resource": "*",
+         "Condition": {"StringEquals": {"aws:ResourceTag/" + OWNER["Key"]: OWNER["Value"]}}},
+    ])
+    sandbox.set_enforce_iam(True)
+    try:
+        tagged = [{"ResourceType": "security-group", "Tags": [OWNER]}]
+        ours = ec2.create_security_group(GroupName="ours", Description="d", VpcId=vpc, TagSpecifications=tagged)["GroupId"]
+        theirs = aws("ec2").create_security_group(GroupName="theirs", Description="d", VpcId=vpc)["GroupId"]
+        assert refused_action(lambda: ec2.delete_security_group(GroupId=theirs))[1] == "ec2:DeleteSecurityGroup"
+        ec2.delete_security_group(GroupId=ours)
+        endpoint = {"VpcId": vpc, "ServiceName": US1_API, "VpcEndpointType": "Interface", "SubnetIds": [subnet]}
+        # Tags at creation need ec2:CreateTags for that action; private DNS needs the Route53 association.
+        assert refused_action(lambda: ec2.create_vpc_endpoint(PrivateDnsEnabled=False, TagSpecifications=[
+            {"ResourceType": "vpc-endpoint", "Tags": [OWNER]}], **endpoint))[1] == "ec2:CreateTags"
+        assert refused_action(lambda: ec2.create_vpc_endpoint(PrivateDnsEnabled=True, **endpoint))[1] == \
+            "route53:AssociateVPCWithHostedZone"
+        assert ec2.create_vpc_endpoint(PrivateDnsEnabled=False, **endpoint)["VpcEndpoint"]["VpcEndpointId"]
+    finally:
+        sandbox.set_enforce_iam(False)
+
+
+def test_iam_cross_region_endpoints_need_allow_multi_region(sandbox, aws):
+    ec2_root = aws("ec2", "eu-west-1")
+    vpc = ec2_root.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2_root.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24", AvailabilityZone="eu-west-1a")["Subnet"]["SubnetId"]
+    ec2, key = iam_user(aws, [{"Effect": "Allow", "Action": "ec2:CreateVpcEndpoint", "Resource": "*"}])
+    ec2 = boto3.client("ec2", region_name="eu-west-1", endpoint_url=ec2.meta.endpoint_url,
+                       aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"])
+    sandbox.set_enforce_iam(True)
+    try:
+        assert refused_action(lambda: ec2.create_vpc_endpoint(
+            VpcId=vpc, ServiceName=US1_API, ServiceRegion="us-east-1", VpcEndpointType="Interface", SubnetIds=[subnet],
+            PrivateDnsEnabled=False)) == ("UnauthorizedOperation", "vpce:AllowMultiRegion")
+        route53 = boto3.client("route53", region_name="us-east-1", endpoint_url=ec2.meta.endpoint_url,
+                               aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"])
+        assert refused_action(route53.list_hosted_zones) == ("AccessDenied", "route53:ListHostedZones")
+        sts = boto3.client("sts", region_name="us-east-1", endpoint_url=ec2.meta.endpoint_url,
+                           aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"])
+        assert sts.get_caller_identity()["Arn"].endswith(":user/limited")  # AWS needs no permission for it
+    finally:
+        sandbox.set_enforce_iam(False)

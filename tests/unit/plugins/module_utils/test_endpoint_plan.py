@@ -184,7 +184,7 @@ def simulate(created, provisioning):
     """Polls of the module's loop for endpoints created at the given times; returns (polls, overshoot)."""
     ready_at = [c + p for c, p in zip(created, provisioning)]
     start, now, polls, pending = created[-1], created[-1], 0, list(range(len(created)))
-    delay = plan.poll_delay(0)
+    delay = plan.next_poll(0, [c - now for c in created], [])
     while pending:
         now += delay
         polls += 1
@@ -201,6 +201,20 @@ def test_a_batch_with_one_provisioning_time_is_seen_within_one_interval_in_few_p
     assert polls <= 4 and 0 <= overshoot <= 2.0
 
 
+@pytest.mark.parametrize("apart", [0.15, 0.3, 0.5, 1.0])  # the sandbox answers in 0.15 s or more, AWS in about 0.5 s
+def test_ten_endpoints_of_10_s_take_3_polls(apart):
+    created = [i * apart for i in range(10)]
+    polls, overshoot = simulate(created, [10.0] * 10)
+    assert polls <= 3 and 0 <= overshoot <= 2.0
+
+
+@pytest.mark.parametrize("minutes", [1, 2, 3])
+def test_aws_provisioning_times_are_seen_within_10_percent(minutes):
+    created = [i * 0.6 for i in range(10)]  # AWS answers CreateVpcEndpoint in about half a second
+    polls, overshoot = simulate(created, [60.0 * minutes] * 10)
+    assert overshoot <= max(2.0, 6.0 * minutes) and polls <= 12 * minutes
+
+
 @pytest.mark.parametrize("spread", [0, 5, 20, 60])
 def test_varied_provisioning_times_are_never_seen_more_than_3_intervals_late(spread):
     created = [i * 0.3 for i in range(10)]
@@ -208,3 +222,15 @@ def test_varied_provisioning_times_are_never_seen_more_than_3_intervals_late(spr
     polls, overshoot = simulate(created, provisioning)
     last = max(c + p for c, p in zip(created, provisioning)) - created[-1]
     assert overshoot <= 3 * max(plan.MIN_POLL, plan.POLL_FRACTION * last) and polls <= 30
+
+
+def test_private_zone_conflicts_are_zones_named_for_a_published_host_not_aws_managed_ones():
+    entries = catalog.service_entries("us1", ["api", "metrics"])
+    api, metrics = (e["private_dns_name"] for e in entries)
+    summaries = [
+        {"HostedZoneId": "Z1", "Name": api.upper() + ".", "Owner": {"OwningAccount": "123456789012"}},
+        {"HostedZoneId": "Z2", "Name": metrics, "Owner": {"OwningService": "vpce.amazonaws.com"}},
+        {"HostedZoneId": "Z3", "Name": "datadoghq.com.", "Owner": {"OwningAccount": "123456789012"}},
+        {"HostedZoneId": "Z4", "Name": "internal.example.", "Owner": {"OwningAccount": "123456789012"}},
+    ]
+    assert [(zone["HostedZoneId"], keys) for zone, keys in plan.private_zone_conflicts(summaries, entries)] == [("Z1", ["api"])]
