@@ -624,6 +624,12 @@ def public_dns(site):
     return answers
 
 
+def public_target(site, name):
+    """The target of Datadog's public CNAME for a name (the first that matches), or None."""
+    name = (name or "").rstrip(".").lower()
+    return next((c["target"] for c in public_dns(site) if re.match(c["pattern"], name)), None)
+
+
 def logs_tcp_destination(site):
     """Where an Agent sends logs when they do not go over HTTPS: (host, port); PrivateLink does not carry it."""
     return ("%s.%s" % (LOGS_TCP_HOST[0], site_facts(site)["dd_site"]), LOGS_TCP_HOST[1])
