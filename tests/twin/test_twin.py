@@ -82,7 +82,7 @@ def test_removing_the_zone_association_sends_the_agent_vpc_to_the_public_intake(
     agent = twin_scenario.peered_agents[0]
     r53 = boto3.client("route53")
     zone = next(z for z in r53.list_hosted_zones()["HostedZones"]
-                if z["Name"].rstrip(".") == catalog.intake_hosts(twin_scenario.site, ["api"])["api"]
+                if z["Name"].rstrip(".") == catalog.service_entries(twin_scenario.site, ["api"])[0]["zone_name"]
                 and agent["vpc_id"] in {v["VPCId"] for v in r53.get_hosted_zone(Id=z["Id"])["VPCs"]})
     vpc = {"VPCRegion": agent["region"], "VPCId": agent["vpc_id"]}
     r53.disassociate_vpc_from_hosted_zone(HostedZoneId=zone["Id"], VPC=vpc)
