@@ -769,6 +769,8 @@ def network_destinations(site, agent_version=None):
     version = agent_version_tuple(agent_version) if agent_version else None
     dashed = "-".join(str(part) for part in _AGENT_VERSION.match(agent_version.strip()).groups()) if agent_version else "*"
     private_names = dict((entry["private_dns_name"], entry["key"]) for entry in service_entries(site))
+    for entry in service_entries(site):  # a name that is a public CNAME to an anchor rides that anchor's service
+        private_names.setdefault(entry["zone_name"], entry["key"])
     cnames = public_cnames(site)
     items = []
     for row in NETWORK_DESTINATIONS:

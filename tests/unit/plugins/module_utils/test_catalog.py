@@ -231,3 +231,11 @@ def test_wildcards_are_checked_through_an_example_name():
             assert len(entry["check_names"]) >= len(entry["names"])
             for wildcard in wildcards:
                 assert any(catalog.name_covers(wildcard, n) for n in entry["check_names"])
+
+
+def test_synthetics_private_locations_ride_the_api_anchor_where_there_is_one():
+    for site in catalog.SITES:
+        synthetics = [d for d in catalog.network_destinations(site) if d["key"].startswith("synthetics")]
+        anchored = bool(catalog.service_entries(site, ["api"])[0]["anchor"])
+        assert synthetics and all(d["private"] == anchored for d in synthetics), (site, synthetics)
+        assert all(d["service_key"] == "api" for d in synthetics if d["private"])
