@@ -13,7 +13,7 @@ short_description: Route53 private hosted zones that point Datadog's host names 
 version_added: 0.1.0
 description:
   - The DNS half of the peered-region scenario of Datadog's PrivateLink guide. For a site and
-    its services, ensures in one call one Route53 private hosted zone per host name, attached
+    its services, ensures in one call one Route53 private hosted zone per endpoint service, attached
     to the endpoint VPC, holding an C(A) alias record of the zone's own name to the
     endpoint's regional DNS entry (with that entry's own hosted zone id).
   - One zone per endpoint service, named after the private DNS name
@@ -272,7 +272,8 @@ migrated_zones:
   sample: [{zone: api.ap2.datadoghq.com, zone_id: Z0123456789ABCDEFGHIJ, replaced_by: orchid.intake.ap2.datadoghq.com}]
 kept_zones:
   description:
-    - With O(state=absent) (or when retiring an earlier release's zone), the zones left in place, as {zone, zone_id, ownership, reason} -
+    - With O(state=absent) (or when retiring an earlier release's zone), the zones left in
+      place, as {zone, zone_id, ownership, reason} -
       adopted zones (only the associations and tags this collection added are removed) and
       created zones holding records this collection did not write.
   returned: always
