@@ -57,8 +57,8 @@ def render(catalog):
     titles = dict((entry["key"], entry["title"]) for site in catalog.SITES for entry in catalog.service_entries(site, [catalog.ALL]))
     for key in catalog.ALL_SERVICE_KEYS:
         sites = [site for site in catalog.SITES if key in catalog.SITES[site]["service_ids"]]
-        lines.append("| `%s` | %s | %s | %s |" % (key, titles[key], "default" if key in catalog.SERVICE_KEYS else "",
-                                                 ", ".join(sites)))
+        default = "default" if key in catalog.SERVICE_KEYS else ""
+        lines.append("| `%s` | %s | %s | %s |" % (key, titles[key], default, ", ".join(sites)))
     lines += [
         "",
         "## Two-level DNS: anchors",
@@ -93,8 +93,8 @@ def render(catalog):
             "|---|---|---|",
         ]
         for entry in entries:
-            lines.append("| `%s` | `%s` | %s |" % (entry["key"], entry["private_dns_name"],
-                                                 ", ".join("`%s`" % n for n in entry["check_names"])))
+            checks = ", ".join("`%s`" % n for n in entry["check_names"])
+            lines.append("| `%s` | `%s` | %s |" % (entry["key"], entry["private_dns_name"], checks))
         lines.append("")
     return "\n".join(lines)
 

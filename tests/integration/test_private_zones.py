@@ -475,8 +475,8 @@ def test_zones_of_customer_facing_names_migrate_to_the_anchor_in_one_run_then_no
         assert result["diff"]["before"][host]["zone_id"] == zone_id and result["diff"]["after"][host] is None
     for anchor in anchors:
         assert result["diff"]["before"][anchor] is None and result["diff"]["after"][anchor]["zone_id"]
-        assert zone_vpcs(result["zones"][anchor]["zone_id"]) == sorted([(net.vpc_id, "ap-southeast-2"),
-                                                                         (agents.vpc_id, "eu-west-1")])
+        wanted = sorted([(net.vpc_id, "ap-southeast-2"), (agents.vpc_id, "eu-west-1")])
+        assert zone_vpcs(result["zones"][anchor]["zone_id"]) == wanted
     assert result["services"] == {key: [entries[key]["anchor"]] for key in services}
     assert zones_named("agent.x.ap2.datadoghq.com", net) == [by_hand]
 
