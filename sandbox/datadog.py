@@ -25,12 +25,18 @@ catalog = _load_catalog()
 
 
 def published_services():
-    """region -> {service name: private DNS name}; the first catalog key wins a shared name."""
+    """region -> {service name: private DNS name}, for every service of every site.
+
+    As AWS shows Datadog's services: the private DNS name is the anchor where there is one,
+    else the service's one name. A superseded service (published before anchors) keeps the
+    host name of its key.
+    """
     by_region = {}
     for site in catalog.SITES:
-        for entry in catalog.service_entries(site):
+        for entry in catalog.service_entries(site, [catalog.ALL]):
             names = by_region.setdefault(entry["region"], {})
-            for name in [entry["service_name"]] + entry["superseded_service_names"]:
+            names.setdefault(entry["service_name"], entry["zone_name"])
+            for name in entry["superseded_service_names"]:
                 names.setdefault(name, entry["private_dns_name"])
     return by_region
 

@@ -21,9 +21,12 @@ options:
     required: true
   services:
     description:
-      - Service keys; default all ten.
-      - Valid keys are V(logs_agent), V(logs_user), V(api), V(metrics), V(containers),
-        V(process), V(profiling), V(traces), V(dbm) and V(remote_config).
+      - Service keys; default the ten the Agent needs - V(logs_agent), V(logs_user), V(api),
+        V(metrics), V(containers), V(process), V(profiling), V(traces), V(dbm) and V(remote_config).
+      - V(all) takes every service Datadog offers over PrivateLink on the site (one endpoint per
+        distinct endpoint service). The other keys, named after the product (V(synthetics),
+        V(rum), V(otlp), V(llm_observability), ...), and the sites that offer each are listed in
+        C(docs/catalog.md).
     type: list
     elements: str
     default: []

@@ -24,7 +24,7 @@ options:
     type: list
     elements: str
   services:
-    description: Service keys to include; default all.
+    description: Service keys to include; default the Agent's ten, V(all) every service of the site (see C(docs/catalog.md)).
     type: list
     elements: str
     default: []
@@ -60,7 +60,11 @@ _raw:
       description: AWS region of Datadog's endpoint services for the site.
       type: str
     services:
-      description: Per service key - key, title, service_name, private_dns_name, superseded_service_names.
+      description:
+        - Per service key - key, title, service_name, private_dns_name (the host its clients use),
+          superseded_service_names, anchor (its C(<colour>.intake.<site>) anchor, empty for a direct
+          service), names (every customer-facing name, wildcards included), zone_name (the anchor,
+          else the direct name) and check_names (the names, a wildcard through an example name).
       type: dict
     supported_sites:
       description: Every site key with PrivateLink.

@@ -86,12 +86,30 @@ def agent_version_on_host(module):
 def agent_names(site, services=None, version=""):
     """The intake names an Agent of this version resolves, each with its service key and zone.
 
-    The zone is the private DNS name that must answer for it: the versioned metrics host is a
-    public CNAME to the metrics service's name.
+    The zone is the private DNS name that must answer for it: the service's anchor (every
+    name of an anchor is a public CNAME to it), else its direct name; the versioned metrics
+    host is a public CNAME to the metrics host.
     """
     entries = catalog.service_entries(site, services)
-    names = [{"name": e["private_dns_name"], "service": e["key"], "zone": e["private_dns_name"]} for e in entries]
+    names = [{"name": e["private_dns_name"], "service": e["key"], "zone": e["zone_name"]} for e in entries]
     metrics = [n for n in names if n["service"] == catalog.VERSIONED_METRICS_CNAME_KEY]
     if metrics and version:
         names.append(dict(metrics[0], name=catalog.agent_metrics_host(site, version)))
+    return names
+
+
+def check_names(site, services=None, version=""):
+    """Every customer-facing name of the services, to check (a wildcard through an example name), with service and zone.
+
+    The Agent's names come first (agent_names); "*.agent.<site>" is checked through this
+    Agent's versioned host when its version is known.
+    """
+    names = agent_names(site, services, version)
+    seen = set(n["name"] for n in names)
+    for entry in catalog.service_entries(site, services):
+        for pattern in entry["names"]:
+            name = catalog.example_name(site, pattern, version)
+            if name not in seen:
+                seen.add(name)
+                names.append({"name": name, "service": entry["key"], "zone": entry["zone_name"]})
     return names

@@ -18,7 +18,8 @@ __metaclass__ = type
 
 import re
 
-# key -> (title, private DNS prefix). Order is the order of the guide's table.
+# The Agent's ten services, in the order of the guide's original table: the default selection.
+# key -> (title, the host name prefix the Agent uses; the host is "<prefix>.<dd_site>").
 SERVICES = (
     ("logs_agent", "Logs (Agent HTTP intake)", "agent-http-intake.logs"),
     ("logs_user", "Logs (User HTTP intake)", "http-intake.logs"),
@@ -34,83 +35,354 @@ SERVICES = (
 
 SERVICE_KEYS = tuple(key for key, _title, _prefix in SERVICES)
 
-# Sites where Datadog offers PrivateLink. service_ids are the vpce-svc-<id> suffixes;
-# superseded_ids are names Datadog published before (kept so that an endpoint made from
-# an older guide is recognised and reported, never silently duplicated).
+# Every other product the guide lists, taken only when asked for (by key or with "all").
+# key -> title; its host is its first name on the site that is not a wildcard.
+MORE_SERVICES = (
+    ("synthetics", "Synthetics"),
+    ("rum", "RUM and browser intake"),
+    ("webhooks", "Webhooks"),
+    ("otlp", "OpenTelemetry (OTLP and OpAMP)"),
+    ("mcp", "MCP server"),
+    ("agent_telemetry", "Agent health, instrumentation telemetry and software inventory"),
+    ("ci_visibility", "CI Visibility, Test Optimization and code scanning"),
+    ("cloud_integrations", "Cloud platform, AWS and OCI metrics and resources"),
+    ("container_images", "Container images and lifecycle"),
+    ("kubernetes", "Kubernetes operations"),
+    ("security", "Cloud Security (CWS, CSPM, SBOM)"),
+    ("sensitive_data_scanner", "Sensitive Data Scanner"),
+    ("dynamic_instrumentation", "Dynamic Instrumentation"),
+    ("error_tracking", "Error Tracking (and Sentry intake)"),
+    ("events", "Event Management"),
+    ("llm_observability", "LLM Observability"),
+    ("network_monitoring", "Network Device Monitoring, NetFlow, Network Path and SNMP traps"),
+    ("network_devices", "Network devices"),
+    ("data_observability", "Data Observability"),
+    ("logs_gcp", "Logs (GCP intake)"),
+    ("logs_aws", "Logs (AWS Kinesis, EventBridge and Lambda intakes)"),
+    ("logs_runtime_security", "Logs (runtime security intake)"),
+    ("logs_live_tail", "Logs (Live Tail)"),
+    ("observability_pipelines", "Observability Pipelines"),
+    ("source_maps", "Source maps"),
+    ("custom_domains", "Custom domains (and every other name of the site)"),
+)
+
+ALL_SERVICE_KEYS = SERVICE_KEYS + tuple(key for key, _title in MORE_SERVICES)
+# The selection that takes every service the site offers (one endpoint per distinct service id).
+ALL = "all"
+
+# Sites where Datadog offers PrivateLink, from the guide's "VPC Endpoint Service IDs" tables.
+# endpoint_services: one row per VPC endpoint service: (anchor colour, vpce-svc-<id> suffix,
+# (service key, customer-facing name) pairs). The anchor is "<colour>.intake.<dd_site>", the
+# service's private DNS name, to which every name of the row is a public CNAME; None: a direct
+# service whose one name is its private DNS name. "*." names are DNS wildcards; a listed name
+# wins over a wildcard. superseded_ids are names Datadog published before (kept so that an
+# endpoint made from an older guide is recognised and reported, never silently duplicated).
 SITES = {
     "us1": {
         "dd_site": "datadoghq.com",
         "region": "us-east-1",
-        "service_ids": {
-            "logs_agent": "025a56b9187ac1f63",
-            "logs_user": "0e36256cb6172439d",
-            "api": "07895350fd0109264",
-            "metrics": "09a8006e245d1e7b8",
-            "containers": "0ad5fb9e71f85fe99",
-            "process": "0ed1f789ac6b0bde1",
-            "profiling": "022ae36a7b2472029",
-            "traces": "0ee865cd1c0a7ba32",
-            "dbm": "0ce70d55ec4af8501",
-            "remote_config": "01f21309e507e3b1d",
-        },
+        "endpoint_services": (
+            ("azure", "02bee2072b5c3c226", (
+                ("webhooks", "webhook-intake.datadoghq.com"),
+                ("webhooks", "webhooks-http-intake.logs.datadoghq.com"),
+            )),
+            ("brown", "00192e92115cbcc75", (
+                ("otlp", "*.integrations.otlp.datadoghq.com"),
+                ("otlp", "opamp.datadoghq.com"),
+                ("otlp", "otlp.datadoghq.com"),
+            )),
+            ("cornsilk", "058a75ceea85a9175", (
+                ("mcp", "mcp.datadoghq.com"),
+            )),
+            ("cyan", "0b3292e3efce2a445", (
+                ("agent_telemetry", "agenthealth-intake.datadoghq.com"),
+                ("ci_visibility", "ci-intake.datadoghq.com"),
+                ("ci_visibility", "cicodescan-intake.datadoghq.com"),
+                ("ci_visibility", "citestcov-intake.datadoghq.com"),
+                ("ci_visibility", "citestcycle-intake.datadoghq.com"),
+                ("cloud_integrations", "cloudplatform-intake.datadoghq.com"),
+                ("container_images", "contimage-intake.datadoghq.com"),
+                ("container_images", "contlcycle-intake.datadoghq.com"),
+                ("security", "cws-intake.datadoghq.com"),
+                ("dynamic_instrumentation", "debugger-intake.datadoghq.com"),
+                ("error_tracking", "error-tracking-intake.datadoghq.com"),
+                ("events", "event-management-intake.datadoghq.com"),
+                ("events", "event-platform-intake.datadoghq.com"),
+                ("events", "feed-intake.datadoghq.com"),
+                ("agent_telemetry", "instrumentation-telemetry-intake.datadoghq.com"),
+                ("kubernetes", "kubeops-intake.datadoghq.com"),
+                ("llm_observability", "llmobs-intake.datadoghq.com"),
+                ("network_monitoring", "ndm-intake.datadoghq.com"),
+                ("network_monitoring", "ndmflow-intake.datadoghq.com"),
+                ("network_monitoring", "netpath-intake.datadoghq.com"),
+                ("cloud_integrations", "ocimetrics-intake.datadoghq.com"),
+                ("cloud_integrations", "resources-intake.datadoghq.com"),
+                ("security", "sbom-intake.datadoghq.com"),
+                ("sensitive_data_scanner", "sds-intake.datadoghq.com"),
+                ("error_tracking", "sentry-intake.datadoghq.com"),
+                ("network_monitoring", "snmp-traps-intake.datadoghq.com"),
+                ("agent_telemetry", "softinv-intake.datadoghq.com"),
+            )),
+            ("gray", "0a3b2d86676122d8d", (
+                ("rum", "iam-rum-intake.datadoghq.com"),
+                ("rum", "rum-http-intake.logs.datadoghq.com"),
+                ("rum", "rum.browser-intake-datadoghq.com"),
+            )),
+            ("lime", "0ee865cd1c0a7ba32", (
+                ("data_observability", "data-obs-intake.datadoghq.com"),
+                ("traces", "trace.agent.datadoghq.com"),
+            )),
+            ("olive", "05e3bfec4501e714d", (
+                ("network_devices", "network-devices.datadoghq.com"),
+            )),
+            ("orchid", "07895350fd0109264", (
+                ("api", "*.api.datadoghq.com"),
+                ("synthetics", "*.synthetics.datadoghq.com"),
+                ("api", "api.datadoghq.com"),
+                ("synthetics", "intake.synthetics.datadoghq.com"),
+                ("synthetics", "synthetics.datadoghq.com"),
+            )),
+            (None, "025a56b9187ac1f63", (
+                ("logs_agent", "agent-http-intake.logs.datadoghq.com"),
+            )),
+            (None, "0e36256cb6172439d", (
+                ("logs_user", "http-intake.logs.datadoghq.com"),
+            )),
+            (None, "09a8006e245d1e7b8", (
+                ("metrics", "metrics.agent.datadoghq.com"),
+            )),
+            (None, "0ad5fb9e71f85fe99", (
+                ("containers", "orchestrator.datadoghq.com"),
+            )),
+            (None, "0ed1f789ac6b0bde1", (
+                ("process", "process.datadoghq.com"),
+            )),
+            (None, "022ae36a7b2472029", (
+                ("profiling", "intake.profile.datadoghq.com"),
+            )),
+            (None, "0ce70d55ec4af8501", (
+                ("dbm", "dbm-metrics-intake.datadoghq.com"),
+            )),
+            (None, "01f21309e507e3b1d", (
+                ("remote_config", "config.datadoghq.com"),
+            )),
+        ),
         "superseded_ids": {
             "api": ("064ea718f8d0ead77",),
             "traces": ("0355bb1880dfa09c2",),
         },
     },
+    # The guide has no anchor table for ap1: its ten services are direct.
     "ap1": {
         "dd_site": "ap1.datadoghq.com",
         "region": "ap-northeast-1",
-        "service_ids": {
-            "logs_agent": "03e139d1f2766685b",
-            "logs_user": "08799aabff1cfd8a3",
-            "api": "008cd79a7a09e0a1e",
-            "metrics": "002d904d5e69340ad",
-            "containers": "03ffd8d552f0d957d",
-            "process": "0e86b29a0dc2c8a26",
-            "profiling": "0d598057ecde10596",
-            "traces": "0a5d94b2e8f6e70fc",
-            "dbm": "0cc53180ae06bb977",
-            "remote_config": "00e15ab206f23b98c",
-        },
+        "endpoint_services": (
+            (None, "03e139d1f2766685b", (("logs_agent", "agent-http-intake.logs.ap1.datadoghq.com"),)),
+            (None, "08799aabff1cfd8a3", (("logs_user", "http-intake.logs.ap1.datadoghq.com"),)),
+            (None, "008cd79a7a09e0a1e", (("api", "api.ap1.datadoghq.com"),)),
+            (None, "002d904d5e69340ad", (("metrics", "metrics.agent.ap1.datadoghq.com"),)),
+            (None, "03ffd8d552f0d957d", (("containers", "orchestrator.ap1.datadoghq.com"),)),
+            (None, "0e86b29a0dc2c8a26", (("process", "process.ap1.datadoghq.com"),)),
+            (None, "0d598057ecde10596", (("profiling", "intake.profile.ap1.datadoghq.com"),)),
+            (None, "0a5d94b2e8f6e70fc", (("traces", "trace.agent.ap1.datadoghq.com"),)),
+            (None, "0cc53180ae06bb977", (("dbm", "dbm-metrics-intake.ap1.datadoghq.com"),)),
+            (None, "00e15ab206f23b98c", (("remote_config", "config.ap1.datadoghq.com"),)),
+        ),
         "superseded_ids": {},
     },
     "ap2": {
         "dd_site": "ap2.datadoghq.com",
         "region": "ap-southeast-2",
-        "service_ids": {
-            # Both log intakes are served by one endpoint service.
-            "logs_agent": "06460db30a7cfdace",
-            "logs_user": "06460db30a7cfdace",
-            "api": "06ec78b291ce8020a",
-            "metrics": "06a30d6a016b746ff",
-            "containers": "031da3ffac78ef902",
-            "process": "0c26ca335d93a68b5",
-            "profiling": "0d936da0e6a30d3cd",
-            "traces": "0f3e01f4180b2ae09",
-            "dbm": "094469ee7a178f448",
-            "remote_config": "01f8f80f4cb97bd10",
-        },
+        "endpoint_services": (
+            ("aqua", "01b61a61d21fc7273", (
+                ("logs_gcp", "gcp-intake.logs.ap2.datadoghq.com"),
+            )),
+            ("beige", "06a30d6a016b746ff", (
+                ("metrics", "*.agent.ap2.datadoghq.com"),
+                ("metrics", "agent.ap2.datadoghq.com"),
+            )),
+            ("bisque", "0c26ca335d93a68b5", (
+                ("process", "process.ap2.datadoghq.com"),
+            )),
+            ("brown", "04c61207a01a73496", (
+                ("otlp", "*.integrations.otlp.ap2.datadoghq.com"),
+                ("otlp", "opamp.ap2.datadoghq.com"),
+                ("otlp", "otlp.ap2.datadoghq.com"),
+            )),
+            ("cyan", "0d936da0e6a30d3cd", (
+                ("agent_telemetry", "agenthealth-intake.ap2.datadoghq.com"),
+                ("cloud_integrations", "awsmetrics-intake.ap2.datadoghq.com"),
+                ("ci_visibility", "ci-intake.ap2.datadoghq.com"),
+                ("ci_visibility", "cicodescan-intake.ap2.datadoghq.com"),
+                ("ci_visibility", "cireport-intake.ap2.datadoghq.com"),
+                ("ci_visibility", "citestcov-intake.ap2.datadoghq.com"),
+                ("ci_visibility", "citestcycle-intake.ap2.datadoghq.com"),
+                ("cloud_integrations", "cloudplatform-intake.ap2.datadoghq.com"),
+                ("container_images", "contimage-intake.ap2.datadoghq.com"),
+                ("container_images", "contlcycle-intake.ap2.datadoghq.com"),
+                ("security", "cspm-intake.ap2.datadoghq.com"),
+                ("security", "cws-intake.ap2.datadoghq.com"),
+                ("dynamic_instrumentation", "debugger-intake.ap2.datadoghq.com"),
+                ("error_tracking", "error-tracking-intake.ap2.datadoghq.com"),
+                ("events", "event-management-intake.ap2.datadoghq.com"),
+                ("agent_telemetry", "instrumentation-telemetry-intake.ap2.datadoghq.com"),
+                ("profiling", "intake.profile.ap2.datadoghq.com"),
+                ("kubernetes", "kubeops-intake.ap2.datadoghq.com"),
+                ("llm_observability", "llmobs-intake.ap2.datadoghq.com"),
+                ("network_monitoring", "ndm-intake.ap2.datadoghq.com"),
+                ("network_monitoring", "ndmflow-intake.ap2.datadoghq.com"),
+                ("network_monitoring", "netpath-intake.ap2.datadoghq.com"),
+                ("cloud_integrations", "ocimetrics-intake.ap2.datadoghq.com"),
+                ("cloud_integrations", "resources-intake.ap2.datadoghq.com"),
+                ("security", "sbom-intake.ap2.datadoghq.com"),
+                ("sensitive_data_scanner", "sds-intake.ap2.datadoghq.com"),
+                ("error_tracking", "sentry-intake.ap2.datadoghq.com"),
+                ("network_monitoring", "snmp-traps-intake.ap2.datadoghq.com"),
+                ("agent_telemetry", "softinv-intake.ap2.datadoghq.com"),
+                ("webhooks", "webhook-intake.ap2.datadoghq.com"),
+            )),
+            ("gold", "06460db30a7cfdace", (
+                ("logs_agent", "agent-http-intake.logs.ap2.datadoghq.com"),
+                ("logs_aws", "aws-kinesis-http-intake.logs.ap2.datadoghq.com"),
+                ("logs_aws", "eventbridge-intake.logs.ap2.datadoghq.com"),
+                ("logs_user", "http-intake.logs.ap2.datadoghq.com"),
+                ("logs_aws", "lambda-http-intake.logs.ap2.datadoghq.com"),
+                ("observability_pipelines", "obpipeline-intake.ap2.datadoghq.com"),
+                ("logs_runtime_security", "runtime-security-http-intake.logs.ap2.datadoghq.com"),
+            )),
+            ("indigo", "0545109555aa68e7e", (
+                ("logs_live_tail", "live.logs.ap2.datadoghq.com"),
+            )),
+            ("lime", "0f3e01f4180b2ae09", (
+                ("data_observability", "data-obs-intake.ap2.datadoghq.com"),
+                ("traces", "trace.agent.ap2.datadoghq.com"),
+            )),
+            ("linen", "031da3ffac78ef902", (
+                ("containers", "orchestrator.ap2.datadoghq.com"),
+            )),
+            ("orchid", "06ec78b291ce8020a", (
+                ("synthetics", "*.synthetics.ap2.datadoghq.com"),
+                ("api", "api.ap2.datadoghq.com"),
+                ("rum", "quota.browser-intake-ap2-datadoghq.com"),
+                ("synthetics", "synthetics.ap2.datadoghq.com"),
+            )),
+            ("plum", "028e4348e80fa73f5", (
+                ("source_maps", "sourcemap-intake.ap2.datadoghq.com"),
+            )),
+            ("violet", "01f8f80f4cb97bd10", (
+                ("remote_config", "config.ap2.datadoghq.com"),
+            )),
+            ("white", "094469ee7a178f448", (
+                ("dbm", "dbm-metrics-intake.ap2.datadoghq.com"),
+                ("dbm", "dbquery-intake.ap2.datadoghq.com"),
+            )),
+        ),
         "superseded_ids": {},
     },
     "uk1": {
         "dd_site": "uk1.datadoghq.com",
         "region": "eu-west-2",
-        "service_ids": {
-            "logs_agent": "03fb3a3dd752ef336",
-            "logs_user": "03fb3a3dd752ef336",
-            "api": "05399db7fb3b28c77",
-            "metrics": "058a9de2dbf6959f9",
-            "containers": "07f22a32140efaae5",
-            "process": "0fe52c96bfb6c5d0e",
-            "profiling": "01f4f12969c768c0c",
-            "traces": "08989912d1ef253f4",
-            "dbm": "03e170925a2baa029",
-            "remote_config": "0755097b02a34f9e7",
-        },
+        "endpoint_services": (
+            ("aqua", "099b74a86151e7f91", (
+                ("logs_gcp", "gcp-intake.logs.uk1.datadoghq.com"),
+            )),
+            ("beige", "058a9de2dbf6959f9", (
+                ("metrics", "*.agent.uk1.datadoghq.com"),
+                ("metrics", "agent.uk1.datadoghq.com"),
+            )),
+            ("bisque", "0fe52c96bfb6c5d0e", (
+                ("process", "process.uk1.datadoghq.com"),
+            )),
+            ("brown", "0d7e1e795a19787c9", (
+                ("otlp", "*.integrations.otlp.uk1.datadoghq.com"),
+                ("otlp", "opamp.uk1.datadoghq.com"),
+                ("otlp", "otlp.uk1.datadoghq.com"),
+            )),
+            ("cornsilk", "0d345b92b8a5e8743", (
+                ("mcp", "mcp.uk1.datadoghq.com"),
+            )),
+            ("cyan", "01f4f12969c768c0c", (
+                ("agent_telemetry", "agenthealth-intake.uk1.datadoghq.com"),
+                ("cloud_integrations", "awsmetrics-intake.uk1.datadoghq.com"),
+                ("ci_visibility", "ci-intake.uk1.datadoghq.com"),
+                ("ci_visibility", "cicodescan-intake.uk1.datadoghq.com"),
+                ("ci_visibility", "cireport-intake.uk1.datadoghq.com"),
+                ("ci_visibility", "citestcov-intake.uk1.datadoghq.com"),
+                ("ci_visibility", "citestcycle-intake.uk1.datadoghq.com"),
+                ("cloud_integrations", "cloudplatform-intake.uk1.datadoghq.com"),
+                ("container_images", "contimage-intake.uk1.datadoghq.com"),
+                ("container_images", "contlcycle-intake.uk1.datadoghq.com"),
+                ("security", "cspm-intake.uk1.datadoghq.com"),
+                ("security", "cws-intake.uk1.datadoghq.com"),
+                ("dynamic_instrumentation", "debugger-intake.uk1.datadoghq.com"),
+                ("error_tracking", "error-tracking-intake.uk1.datadoghq.com"),
+                ("events", "event-management-intake.uk1.datadoghq.com"),
+                ("agent_telemetry", "instrumentation-telemetry-intake.uk1.datadoghq.com"),
+                ("profiling", "intake.profile.uk1.datadoghq.com"),
+                ("kubernetes", "kubeops-intake.uk1.datadoghq.com"),
+                ("llm_observability", "llmobs-intake.uk1.datadoghq.com"),
+                ("network_monitoring", "ndm-intake.uk1.datadoghq.com"),
+                ("network_monitoring", "ndmflow-intake.uk1.datadoghq.com"),
+                ("network_monitoring", "netpath-intake.uk1.datadoghq.com"),
+                ("cloud_integrations", "ocimetrics-intake.uk1.datadoghq.com"),
+                ("cloud_integrations", "resources-intake.uk1.datadoghq.com"),
+                ("security", "sbom-intake.uk1.datadoghq.com"),
+                ("sensitive_data_scanner", "sds-intake.uk1.datadoghq.com"),
+                ("error_tracking", "sentry-intake.uk1.datadoghq.com"),
+                ("network_monitoring", "snmp-traps-intake.uk1.datadoghq.com"),
+                ("agent_telemetry", "softinv-intake.uk1.datadoghq.com"),
+                ("webhooks", "webhook-intake.uk1.datadoghq.com"),
+            )),
+            ("gold", "03fb3a3dd752ef336", (
+                ("logs_agent", "agent-http-intake.logs.uk1.datadoghq.com"),
+                ("logs_aws", "aws-kinesis-http-intake.logs.uk1.datadoghq.com"),
+                ("logs_aws", "eventbridge-intake.logs.uk1.datadoghq.com"),
+                ("logs_user", "http-intake.logs.uk1.datadoghq.com"),
+                ("logs_aws", "lambda-http-intake.logs.uk1.datadoghq.com"),
+                ("observability_pipelines", "obpipeline-intake.uk1.datadoghq.com"),
+                ("logs_runtime_security", "runtime-security-http-intake.logs.uk1.datadoghq.com"),
+            )),
+            ("lime", "08989912d1ef253f4", (
+                ("data_observability", "data-obs-intake.uk1.datadoghq.com"),
+                ("traces", "trace.agent.uk1.datadoghq.com"),
+            )),
+            ("linen", "07f22a32140efaae5", (
+                ("containers", "orchestrator.uk1.datadoghq.com"),
+            )),
+            ("orange", "0682567dcbfd55a95", (
+                ("custom_domains", "*.uk1.datadoghq.com"),
+                ("custom_domains", "custom-domains.uk1.datadoghq.com"),
+            )),
+            ("orchid", "05399db7fb3b28c77", (
+                ("synthetics", "*.synthetics.uk1.datadoghq.com"),
+                ("api", "api.uk1.datadoghq.com"),
+                ("rum", "quota.browser-intake-uk1-datadoghq.com"),
+                ("synthetics", "synthetics.uk1.datadoghq.com"),
+            )),
+            ("plum", "04fbf10021b0308cd", (
+                ("source_maps", "sourcemap-intake.uk1.datadoghq.com"),
+            )),
+            ("violet", "0755097b02a34f9e7", (
+                ("remote_config", "config.uk1.datadoghq.com"),
+            )),
+            ("white", "03e170925a2baa029", (
+                ("dbm", "dbm-metrics-intake.uk1.datadoghq.com"),
+                ("dbm", "dbquery-intake.uk1.datadoghq.com"),
+            )),
+        ),
         "superseded_ids": {},
     },
 }
+
+ANCHOR = "%s.intake.%s"
+# Derived views of the table above: {key: service id} and {key: [names]} per site.
+for _site in SITES.values():
+    _site["service_ids"], _site["names"], _site["anchors"] = {}, {}, {}
+    for _colour, _service_id, _pairs in _site["endpoint_services"]:
+        for _key, _name in _pairs:
+            _site["service_ids"][_key] = _service_id
+            _site["names"].setdefault(_key, []).append(_name)
+            _site["anchors"][_key] = ANCHOR % (_colour, _site["dd_site"]) if _colour else ""
 
 # Other names Datadog writes for a site (its docs say "US1", "US", "app.datadoghq.com"):
 # alias -> catalog key (of SITES or UNSUPPORTED_SITES). Matched case-insensitively.
@@ -177,17 +449,35 @@ def site_facts(site):
     return {"key": key, "dd_site": SITES[key]["dd_site"], "region": SITES[key]["region"]}
 
 
-def check_service_keys(services):
-    """Return the service keys asked for (all when empty), in catalog order, or raise."""
+def _titles():
+    return dict([(key, title) for key, title, _prefix in SERVICES] + list(MORE_SERVICES))
+
+
+def check_service_keys(services, site=None):
+    """Return the service keys asked for, in catalog order, or raise.
+
+    Empty: the Agent's ten (SERVICE_KEYS). "all": every key the site offers (every key
+    without a site). A key the site does not offer is refused with the ones it does.
+    """
+    offered = [key for key in ALL_SERVICE_KEYS if site is None or key in SITES[site_key(site)]["service_ids"]]
     if not services:
         return list(SERVICE_KEYS)
-    unknown = [key for key in services if key not in SERVICE_KEYS]
+    unknown = [key for key in services if key not in ALL_SERVICE_KEYS and key != ALL]
     if unknown:
         raise CatalogError(
-            "Unknown Datadog service key(s): %s. Valid keys: %s."
-            % (", ".join(sorted(set(unknown))), ", ".join(SERVICE_KEYS))
+            "Unknown Datadog service key(s): %s. Valid keys: %s, or %s for every service of the site (docs/catalog.md)."
+            % (", ".join(sorted(set(unknown))), ", ".join(ALL_SERVICE_KEYS), ALL)
         )
-    return [key for key in SERVICE_KEYS if key in services]
+    if ALL in services:
+        return offered
+    missing = [key for key in services if key not in offered]
+    if missing:
+        facts = site_facts(site)
+        raise CatalogError(
+            "Datadog's PrivateLink guide lists no service for %s on %s (%s). Keys offered there: %s."
+            % (", ".join(sorted(set(missing))), facts["key"], facts["dd_site"], ", ".join(offered))
+        )
+    return [key for key in offered if key in services]
 
 
 def service_name(region, service_id):
@@ -203,38 +493,78 @@ def check_service_name(key, name):
         )
 
 
+def host_name(site, key):
+    """The host a key's clients use: "<prefix>.<dd_site>" for the Agent's ten, else its first listed name."""
+    facts = site_facts(site)
+    prefix = dict((k, p) for k, _title, p in SERVICES).get(key)
+    if prefix:
+        return "%s.%s" % (prefix, facts["dd_site"])
+    return next(name for name in SITES[facts["key"]]["names"][key] if not name.startswith("*."))
+
+
+def example_name(site, name, version=""):
+    """A name a wildcard covers, to check it by: "*.agent.<site>" gives the versioned metrics host."""
+    if not name.startswith("*."):
+        return name
+    if name == "*.agent.%s" % site_facts(site)["dd_site"]:
+        return agent_metrics_host(site, version or EXAMPLE_AGENT_VERSION)
+    return WILDCARD_EXAMPLE_LABEL + name[1:]
+
+
 def service_entries(site, services=None, service_names=None):
     """Return the catalog entries for a site, one per service key, in catalog order.
 
-    Each entry: key, title, site, dd_site, region, service_name, private_dns_name,
-    superseded_service_names. ``service_names`` overrides the name per key.
+    Each entry: key, title, site, dd_site, region, service_name, private_dns_name (the host its
+    clients use), superseded_service_names, anchor ("" for a direct service), names (every
+    customer-facing name, wildcards included), zone_name (the service's private DNS name: its
+    anchor, else its one name) and check_names (names, with an example for each wildcard).
+    ``service_names`` overrides the endpoint service name per key.
     """
     facts = site_facts(site)
-    keys = check_service_keys(services)
+    keys = check_service_keys(services, facts["key"])
     overrides = dict(service_names or {})
-    check_service_keys(list(overrides))
+    check_service_keys(list(overrides), facts["key"])
     for key, name in overrides.items():
         check_service_name(key, name)
     site_table = SITES[facts["key"]]
+    titles = _titles()
     entries = []
-    for key, title, prefix in SERVICES:
-        if key not in keys:
-            continue
+    for key in keys:
+        host = host_name(facts["key"], key)
+        names = list(site_table["names"][key])
+        anchor = site_table["anchors"][key]
+        checks = [host] + [example_name(facts["key"], name) for name in names]
         entries.append(
             {
                 "key": key,
-                "title": title,
+                "title": titles[key],
                 "site": facts["key"],
                 "dd_site": facts["dd_site"],
                 "region": facts["region"],
                 "service_name": overrides.get(key) or service_name(facts["region"], site_table["service_ids"][key]),
-                "private_dns_name": "%s.%s" % (prefix, facts["dd_site"]),
+                "private_dns_name": host,
                 "superseded_service_names": [
                     service_name(facts["region"], old) for old in site_table["superseded_ids"].get(key, ())
                 ],
+                "anchor": anchor,
+                "names": names,
+                "zone_name": anchor or names[0],
+                "check_names": list(dict.fromkeys(checks)),
             }
         )
     return entries
+
+
+def customer_names(site, services=None):
+    """Every customer-facing name of the services (wildcards included), in catalog order, once each."""
+    return list(dict.fromkeys(name for entry in service_entries(site, services) for name in entry["names"]))
+
+
+def name_covers(pattern, name):
+    """True when a listed name (or "*." wildcard, one label) covers a host name."""
+    if pattern.startswith("*."):
+        return name.endswith(pattern[1:]) and "." not in name[:-len(pattern) + 1]
+    return pattern == name
 
 
 def group_by_service_name(entries):
@@ -251,6 +581,10 @@ def group_by_service_name(entries):
 VERSIONED_METRICS_HOST = "%s-app.agent.%s"
 VERSIONED_METRICS_CNAME_KEY = "metrics"
 LOGS_TCP_HOST = ("agent-intake.logs", 10516)
+# The Agent version of the example name a "*.agent.<site>" wildcard is checked through.
+EXAMPLE_AGENT_VERSION = "7.52.1"
+# The label of the example name of any other wildcard ("*.api.datadoghq.com" -> privatelink-check.api...).
+WILDCARD_EXAMPLE_LABEL = "privatelink-check"
 _AGENT_VERSION = re.compile(r"^v?(\d+)\.(\d+)\.(\d+)")
 # The version in `datadog-agent version` output ("Agent 7.52.1 - Commit: ...").
 AGENT_VERSION_IN_TEXT = re.compile(r"(?:^|\bAgent\s+)\(?v?(\d+)\.(\d+)\.(\d+)")
@@ -265,16 +599,35 @@ def agent_metrics_host(site, version):
 
 
 def public_cnames(site):
-    """Public CNAMEs Datadog publishes for a site: [(pattern, target)]; "*" in a pattern is the Agent's version label."""
-    dd_site = site_facts(site)["dd_site"]
+    """Public CNAMEs Datadog publishes for a site: [(pattern, target)].
+
+    First the versioned metrics host ("*" is the Agent's version label), then every
+    customer-facing name of an anchored service to its anchor: listed names before
+    wildcards ("*." is one label), longer wildcards first, as DNS prefers the closer match.
+    """
+    facts = site_facts(site)
     target = intake_hosts(site, [VERSIONED_METRICS_CNAME_KEY])[VERSIONED_METRICS_CNAME_KEY]
-    return [(VERSIONED_METRICS_HOST % ("*", dd_site), target)]
+    anchored = []
+    for _colour, _service_id, pairs in SITES[facts["key"]]["endpoint_services"]:
+        if _colour:
+            anchored.extend((name, ANCHOR % (_colour, facts["dd_site"])) for _key, name in pairs)
+    anchored.sort(key=lambda pair: (pair[0].startswith("*."), -len(pair[0])))
+    return [(VERSIONED_METRICS_HOST % ("*", facts["dd_site"]), target)] + anchored
 
 
 def public_dns(site):
     """The same CNAMEs as regular expressions on full names: [{"pattern": regex, "target": name}]."""
-    return [{"pattern": "^%s$" % re.escape(pattern).replace(r"\*", r"\d+-\d+-\d+"), "target": target}
-            for pattern, target in public_cnames(site)]
+    answers = []
+    for index, (pattern, target) in enumerate(public_cnames(site)):
+        label = r"\d+-\d+-\d+" if index == 0 else r"[^.]+"
+        answers.append({"pattern": "^%s$" % re.escape(pattern).replace(r"\*", label), "target": target})
+    return answers
+
+
+def public_target(site, name):
+    """The target of Datadog's public CNAME for a name (the first that matches), or None."""
+    name = (name or "").rstrip(".").lower()
+    return next((c["target"] for c in public_dns(site) if re.match(c["pattern"], name)), None)
 
 
 def logs_tcp_destination(site):
@@ -416,6 +769,8 @@ def network_destinations(site, agent_version=None):
     version = agent_version_tuple(agent_version) if agent_version else None
     dashed = "-".join(str(part) for part in _AGENT_VERSION.match(agent_version.strip()).groups()) if agent_version else "*"
     private_names = dict((entry["private_dns_name"], entry["key"]) for entry in service_entries(site))
+    for entry in service_entries(site):  # a name that is a public CNAME to an anchor rides that anchor's service
+        private_names.setdefault(entry["zone_name"], entry["key"])
     cnames = public_cnames(site)
     items = []
     for row in NETWORK_DESTINATIONS:

@@ -44,21 +44,36 @@ def bare(name):
 
 
 def zone_names(entries, details):
-    """Map each zone name to the service keys it serves, and each key to its zones.
+    """Map each zone name to the service keys it serves: one zone per anchor, or per direct name.
 
-    A zone per name AWS reports for the service (PrivateDnsName and PrivateDnsNames, anchor
-    names included) and per catalog host name of its keys, so that keys sharing one service
-    (ap2 logs) each keep their host name.
+    The zone is the private DNS name AWS reports for the service (PrivateDnsName and
+    PrivateDnsNames: the anchor where there is one), else the catalog's zone_name. Every
+    customer-facing name of an anchor is a public CNAME to it, so its one zone covers them all
+    (https://docs.datadoghq.com/agent/guide/private-link/).
     """
     by_zone = {}
     for entry in entries:
         detail = details.get(entry["service_name"]) or {}
         reported = [detail.get("PrivateDnsName")] + [n.get("PrivateDnsName") for n in detail.get("PrivateDnsNames") or []]
-        for name in [n for n in reported if n] + [entry["private_dns_name"]]:
+        for name in [n for n in reported if n] or [entry["zone_name"]]:
             keys = by_zone.setdefault(bare(name), [])
             if entry["key"] not in keys:
                 keys.append(entry["key"])
     return by_zone
+
+
+def legacy_zone_names(entries, by_zone):
+    """{name: [keys]} of the zones earlier releases made, named after each key's host, that are no zone now.
+
+    A private zone of a customer-facing name would hide its public CNAME to the anchor, so
+    these are retired once the anchor's zone answers.
+    """
+    legacy = {}
+    for entry in entries:
+        name = bare(entry["private_dns_name"])
+        if name not in by_zone:
+            legacy.setdefault(name, []).append(entry["key"])
+    return legacy
 
 
 def alias_record(zone_name, target):

@@ -13,13 +13,16 @@ short_description: Check from an Agent host that the Agent's Datadog traffic tak
 version_added: 0.1.0
 description:
   - The troubleshooting step of Datadog's PrivateLink guide, run on the Agent host itself, as the Agent
-    resolves and connects. For each host name the Agent sends to (each selected service's private DNS
-    name, and the versioned metrics host C(<version>-app.agent.<site>) the Agent really uses), resolves it
+    resolves and connects. For each customer-facing name of the selected services (the host the Agent
+    sends to first, then every other name Datadog's guide lists for the service; a wildcard such as
+    C(*.agent.<site>) through an example name such as C(7-52-1-app.agent.<site>), and the versioned
+    metrics host C(<version>-app.agent.<site>) the Agent really uses), resolves it
     with the host's resolver, checks that every address lies in O(expected_cidrs) (the endpoint VPC's
     CIDR; any private address when empty) and opens a TCP connection to it.
   - Each name gets a verdict and, when it does not pass, the cause in the guide's words. A public address
-    means traffic would leave through the internet - the private hosted zone is not associated with this
-    VPC or its A record is missing (VPC peering), or the endpoint's private DNS is off (same or cross
+    means traffic would leave through the internet - the private hosted zone (the service's anchor, such
+    as C(orchid.intake.datadoghq.com), to which the name is a public CNAME, or its direct name) is not
+    associated with this VPC or its A record is missing (VPC peering), or the endpoint's private DNS is off (same or cross
     region). A name that resolves to nothing in a zone that answers for it means its A record is missing.
     An address inside the endpoint VPC that does not answer means peering or routing is wrong, or TCP 443
     is not allowed from this host to that CIDR (security groups, network ACLs).
@@ -39,7 +42,9 @@ options:
     type: str
     default: ""
   services:
-    description: Service keys whose host names are checked; default all.
+    description:
+      - Service keys whose names are checked; default the Agent's ten, V(all) every service of the
+        site (see C(docs/catalog.md)).
     type: list
     elements: str
     default: []
@@ -319,10 +324,10 @@ def check(target, networks, expected_text, port, timeout, dns_mode, config):
 
 
 def targets_for(params, version, config):
-    """The names to check: the Agent's intake names (versioned metrics host included), logs over TCP."""
+    """The names to check: every customer-facing name of the services (the Agent's first), logs over TCP."""
     if params["names"]:
         return [{"name": n, "service": None, "zone": n} for n in params["names"]]
-    targets = agent_host.agent_names(params["site"], params["services"], version)
+    targets = agent_host.check_names(params["site"], params["services"], version)
     if config.get("logs_enabled") and not logs_over_https(config):
         host, port = catalog.logs_tcp_destination(params["site"])
         targets.append({"name": host, "service": None, "zone": host, "port": port, "transport": "tcp"})

@@ -12,9 +12,11 @@ module: private_path_info
 short_description: Where each Agent VPC's traffic to each Datadog name goes, read from AWS
 version_added: 0.1.0
 description:
-  - For each Agent VPC and each Datadog service name, answers as the Route 53 Resolver answers inside
-    that VPC - a private hosted zone associated with the VPC wins (its A alias record leads to an
-    endpoint), then the private DNS of an endpoint in the VPC, else the public answer - and checks the
+  - For each Agent VPC and each customer-facing name of the selected services (a wildcard through an
+    example name, see C(docs/catalog.md)), answers as the Route 53 Resolver answers inside that VPC - a
+    private hosted zone associated with the VPC wins (its A alias record leads to an endpoint), then the
+    private DNS of an endpoint in the VPC, else the public answer, where Datadog's public CNAME of the name
+    to its service's anchor is followed (the anchor's zone or endpoint then answers) - and checks the
     network path to the endpoint's addresses as AWS decides it - the peering connection active, a route
     both ways through it, the endpoint's security groups admitting TCP 443 from the Agent VPC's CIDR.
   - Each name gets a verdict and, when it is not on the private path, the cause in the words of the
@@ -283,7 +285,7 @@ def main():
         group_ids = sorted(set(g["GroupId"] for e in endpoints for g in e.get("Groups", [])))
         groups = dict((g["GroupId"], g) for g in (
             ec2.describe_security_groups(GroupIds=group_ids, aws_retry=True)["SecurityGroups"] if group_ids else []))
-        names = dict((e["service_name"], [e["private_dns_name"]]) for e in entries)
+        names = dict((e["service_name"], [e["zone_name"]]) for e in entries)
         if endpoints:
             kwargs = {"ServiceNames": sorted(set(e["ServiceName"] for e in endpoints))}
             if region != site_region:
@@ -315,12 +317,11 @@ def main():
                     Filters=[{"Name": "vpc-id", "Values": [agent["vpc_id"]]}], aws_retry=True)["RouteTables"]
                 network = (peering, agent_tables)
             for entry in entries:
-                name = entry["private_dns_name"]
-                zone = path_plan.zone_for(name, zones)
-                records = {zone["Id"]: a_record([home_route53, agent_route53], zone["Id"], name)} if zone else {}
-                found = path_plan.answer(name, zones, records, here, endpoints + ([] if same_vpc else here), names)
-                paths.append(judge(entry, agent, agent_region, agent_cidr, found, addresses, groups, network,
-                                   endpoint_tables, port))
+                for name in entry["check_names"]:
+                    found = follow(params["site"], name, zones, [home_route53, agent_route53], here,
+                                   endpoints + ([] if same_vpc else here), names)
+                    paths.append(judge(entry, agent, agent_region, agent_cidr, found, addresses, groups, network,
+                                       endpoint_tables, port, name))
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
         module.fail_json_aws(e, msg="Could not read the state of the private path (the results so far are in paths)",
                              paths=paths)
@@ -331,8 +332,24 @@ def main():
     module.exit_json(changed=False, paths=paths, summary=summary, not_private=not_private)
 
 
-def judge(entry, agent, agent_region, agent_cidr, found, addresses, groups, network, endpoint_tables, port):
-    name = entry["private_dns_name"]
+def follow(site, name, zones, route53_clients, endpoints_here, all_endpoints, names):
+    """path_plan.answer for a name, through Datadog's public CNAMEs (a name to its anchor) while the answer is public."""
+    for _hop in range(MAX_CNAME_HOPS):
+        zone = path_plan.zone_for(name, zones)
+        records = {zone["Id"]: a_record(route53_clients, zone["Id"], name)} if zone else {}
+        found = path_plan.answer(name, zones, records, endpoints_here, all_endpoints, names)
+        target = catalog.public_target(site, name) if found["kind"] == "public" else None
+        if not target:
+            return found
+        name = target
+    return found
+
+
+# Datadog's chains are short (the versioned metrics host -> metrics' host -> its anchor).
+MAX_CNAME_HOPS = 4
+
+
+def judge(entry, agent, agent_region, agent_cidr, found, addresses, groups, network, endpoint_tables, port, name):
     endpoint = found.get("endpoint")
     path = dict(vpc_id=agent["vpc_id"], region=agent_region, service=entry["key"], name=name, answer=found["kind"],
                 zone_id=(found.get("zone") or {}).get("Id"), endpoint_id=(endpoint or {}).get("VpcEndpointId"),
@@ -340,8 +357,10 @@ def judge(entry, agent, agent_region, agent_cidr, found, addresses, groups, netw
                 reachable=None, ok=False, cause=None)
     zone_name = (found.get("zone") or {}).get("Name", name).rstrip(".")
     if found["kind"] == "public":
+        zone = entry["zone_name"] if name == entry["zone_name"] else "%s (its anchor %s)" % (name, entry["zone_name"]) \
+            if entry["anchor"] else name
         path["cause"] = ("resolves to the public address: no private hosted zone for %s is associated with %s, and no "
-                         "endpoint of %s there has private DNS on" % (name, agent["vpc_id"], entry["key"]))
+                         "endpoint of %s there has private DNS on" % (zone, agent["vpc_id"], entry["key"]))
         return path
     if found["kind"] == "no_record":
         path["cause"] = "the private hosted zone %s answers for %s but holds no A record for it" % (zone_name, agent["vpc_id"])

@@ -13,12 +13,19 @@ short_description: Route53 private hosted zones that point Datadog's host names 
 version_added: 0.1.0
 description:
   - The DNS half of the peered-region scenario of Datadog's PrivateLink guide. For a site and
-    its services, ensures in one call one Route53 private hosted zone per host name, attached
+    its services, ensures in one call one Route53 private hosted zone per endpoint service, attached
     to the endpoint VPC, holding an C(A) alias record of the zone's own name to the
     endpoint's regional DNS entry (with that entry's own hosted zone id).
-  - Zone names are the private DNS names C(DescribeVpcEndpointServices) reports for each
-    service (anchor names such as C(lime.intake.ap2.datadoghq.com) included) and the catalog
-    host names of the service keys, so keys sharing one endpoint keep their host names.
+  - One zone per endpoint service, named after the private DNS name
+    C(DescribeVpcEndpointServices) reports for it - its anchor (such as
+    C(orchid.intake.ap2.datadoghq.com)) where it has one, else its one direct name (such as
+    C(metrics.agent.datadoghq.com)). Every customer-facing name of an anchor (C(api.ap2.datadoghq.com),
+    C(synthetics.ap2.datadoghq.com), ...) is a public CNAME to it, so that one zone makes them all
+    resolve privately in every VPC it is associated with. See C(docs/catalog.md).
+  - Zones that earlier releases of this collection created for customer-facing names served
+    by an anchor (such as C(api.ap2.datadoghq.com)) would hide that CNAME; once the anchor's
+    zone is in place they are deleted in the same run (RV(migrated_zones), shown by C(--diff)).
+    Such zones made by hand are left alone, with a warning.
   - Associates every zone with extra VPCs (O(vpcs)), in any region. VPCs of other accounts
     get a VPC association authorization instead; that account then associates them with
     M(datadog_privatelink.aws.private_zone_association), and the next run of this module
@@ -197,9 +204,9 @@ zones:
   type: dict
   contains:
     name:
-      description: The zone name (a host name the Agents resolve).
+      description: The zone name - the service's anchor, or its direct host name.
       type: str
-      sample: api.datadoghq.com
+      sample: orchid.intake.datadoghq.com
     zone_id:
       description: The hosted zone id; null when it does not exist (yet, in check mode).
       type: str
@@ -231,7 +238,7 @@ services:
   description: Per service key, the zone names that serve it.
   returned: always
   type: dict
-  sample: {api: [api.datadoghq.com]}
+  sample: {api: [orchid.intake.datadoghq.com]}
 created_zones:
   description: Names of the zones created.
   returned: always
@@ -255,9 +262,18 @@ duplicates:
   returned: always
   type: list
   elements: dict
+migrated_zones:
+  description:
+    - Zones this collection created before for a customer-facing name that its anchor's zone now
+      covers, deleted by this run (after the anchor's zone is in place), as {zone, zone_id, replaced_by}.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{zone: api.ap2.datadoghq.com, zone_id: Z0123456789ABCDEFGHIJ, replaced_by: orchid.intake.ap2.datadoghq.com}]
 kept_zones:
   description:
-    - With O(state=absent), the zones left in place, as {zone, zone_id, ownership, reason} -
+    - With O(state=absent) (or when retiring an earlier release's zone), the zones left in
+      place, as {zone, zone_id, ownership, reason} -
       adopted zones (only the associations and tags this collection added are removed) and
       created zones holding records this collection did not write.
   returned: always
@@ -343,7 +359,7 @@ class PrivateZones:
         self.zones = {}
         self.out = dict((key, []) for key in ("created_zones", "deleted_zones", "records_changed", "associated",
                                               "disassociated", "authorized", "deauthorized", "vpc_dns_enabled",
-                                              "adopted", "duplicates", "kept_zones"))
+                                              "adopted", "duplicates", "kept_zones", "migrated_zones"))
         self.diff = {"before": {}, "after": {}}
 
     def ec2_client(self, region):
@@ -536,10 +552,11 @@ class PrivateZones:
     # ---- present -----------------------------------------------------------------------
     def ensure_present(self):
         by_zone = plan.zone_names(self.entries, self.service_details())
+        legacy = plan.legacy_zone_names(self.entries, by_zone)
         targets = self.endpoint_targets()
         local_vpcs, foreign_vpcs = self.split_vpcs()
         dns_to_turn_on = self.check_vpc_dns([self.endpoint_vpc] + local_vpcs)
-        existing = self.existing_zones(set(by_zone), [self.endpoint_vpc] + local_vpcs)
+        existing = self.existing_zones(set(by_zone) | set(legacy), [self.endpoint_vpc] + local_vpcs)
         # Every refusal comes before the first write.
         chosen = {}
         for name in sorted(by_zone):
@@ -554,6 +571,24 @@ class PrivateZones:
             for duplicate in duplicates:
                 self.delete_duplicate(name, duplicate, keep)
             self.ensure_zone(name, keys, targets[keys[0]], keep, local_vpcs, foreign_vpcs)
+        # Only once the anchors' zones answer: the old zones of customer-facing names go.
+        for name in sorted(legacy):
+            self.retire_legacy(name, legacy[name], existing.get(name, []), by_zone)
+
+    def retire_legacy(self, name, keys, zones, by_zone):
+        """Delete the zones this collection made for a name its anchor's zone now covers; warn of others."""
+        replaced_by = ", ".join(sorted(n for n, served in by_zone.items() if set(keys) & set(served)))
+        for zone in sorted(zones, key=lambda z: z["zone_id"]):
+            if zone["ownership"] == plan.CREATED:
+                if self.delete_created(name, zone):
+                    self.out["migrated_zones"].append({"zone": name, "zone_id": zone["zone_id"], "replaced_by": replaced_by})
+            else:
+                self.module.warn(
+                    "The private zone %s (%s), not created by this collection for this endpoint VPC, answers for %s in %s: "
+                    "it hides Datadog's public CNAME of %s to %s. Unless it points at the right endpoint, delete it (or "
+                    "disassociate those VPCs) so that the zone %s answers." % (
+                        name, zone["zone_id"], name, ", ".join(v["vpc_id"] for v in zone["run_vpcs"]), name, replaced_by,
+                        replaced_by))
 
     def delete_duplicate(self, name, zone, keep):
         """Delete a second zone of a name that this collection created; the kept zone takes over its VPCs."""
@@ -758,8 +793,9 @@ class PrivateZones:
     # ---- absent ------------------------------------------------------------------------
     def ensure_absent(self):
         by_zone = plan.zone_names(self.entries, self.service_details())
+        legacy = plan.legacy_zone_names(self.entries, by_zone)  # an earlier release's zones go too
         local_vpcs, _foreign_vpcs = self.split_vpcs()
-        existing = self.existing_zones(set(by_zone), [self.endpoint_vpc] + local_vpcs)
+        existing = self.existing_zones(set(by_zone) | set(legacy), [self.endpoint_vpc] + local_vpcs)
         for name in sorted(existing):
             for zone in sorted(existing[name], key=lambda z: z["zone_id"]):
                 if zone["ownership"] == plan.CREATED:
@@ -779,7 +815,7 @@ class PrivateZones:
             self.module.warn("Zone %s (%s) %s: left in place. Delete those records, then run again to delete it." % (name, zone_id, reason))
             self.out["kept_zones"].append({"zone": name, "zone_id": zone_id, "ownership": plan.CREATED, "reason": reason})
             self.diff["after"][name] = self.diff["before"][name]
-            return
+            return False
         self.diff["after"][name] = None
         self.changed = True
         self.out["deleted_zones"].append(name)
@@ -787,6 +823,7 @@ class PrivateZones:
             self.authorization(zone_id, name, auth, create=False)
         if not self.dry:
             self.delete_zone(name, zone_id, ours)
+        return True
 
     def release_adopted(self, name, zone):
         """Let go of an adopted zone: remove the associations and tags this collection added, keep the zone and its records."""

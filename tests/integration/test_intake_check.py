@@ -4,6 +4,8 @@ import socket
 
 import pytest
 
+from ansible_collections.datadog_privatelink.aws.plugins.module_utils import catalog
+
 from conftest import run_module
 
 LOOPBACK = ["127.0.0.0/8", "::1/128"]
@@ -59,9 +61,18 @@ def test_catalog_names_are_checked_and_unresolvable_ones_reported_without_failin
                                          "fail_on_error": False, "names": [], "agent_version": "7.52.1",
                                          "config_path": ""})
     assert not result["failed"]
-    names = ["api.datadoghq.com", "metrics.agent.datadoghq.com", "7-52-1-app.agent.datadoghq.com"]
-    assert [c["name"] for c in result["checks"]] == names
-    assert result["checks"][2]["zone"] == "metrics.agent.datadoghq.com"  # the versioned host is a CNAME to it
+    entries = {e["key"]: e for e in catalog.service_entries("us1", ["api", "metrics"])}
+    hosts = [entries["api"]["private_dns_name"], entries["metrics"]["private_dns_name"],
+             catalog.agent_metrics_host("us1", "7.52.1")]
+    names = [c["name"] for c in result["checks"]]
+    assert names[:3] == hosts  # the Agent's names first
+    # then every other customer-facing name of the services, a wildcard through an example name
+    others = [n for key in ("api", "metrics") for n in entries[key]["check_names"] if n not in hosts]
+    assert names[3:] == others and others
+    assert all(any(catalog.name_covers(p, n) for key in entries for p in entries[key]["names"]) for n in names if n != hosts[2])
+    zones = {c["name"]: c["zone"] for c in result["checks"]}
+    assert zones[hosts[2]] == entries["metrics"]["zone_name"]  # the versioned host is a CNAME to metrics' name
+    assert zones[hosts[0]] == entries["api"]["anchor"]  # api is a public CNAME to its anchor, whose zone answers
     # This machine has no DNS but a package mirror: the names resolve nowhere, or publicly; either is reported.
     assert set(result["failed_names"]) == set(names)
     assert all(c["problem"] for c in result["checks"])

@@ -3,10 +3,13 @@
 import boto3
 import pytest
 
+from ansible_collections.datadog_privatelink.aws.plugins.module_utils import catalog
+
 from conftest import Network, run_module, run_playbook
 from test_peered_region import agent_entry, main_table, scenario
 
 SERVICES = ["api", "metrics"]
+API = catalog.service_entries("us1", ["api"])[0]  # a public CNAME to its anchor, whose zone or endpoint answers
 
 
 def paths_by_name(result):
@@ -28,7 +31,7 @@ def test_same_region_private_dns_off_sends_the_agents_to_the_public_address(netw
     after = run_module("private_path_info", args)
     api = paths_by_name(after)[(network.vpc_id, "api.datadoghq.com")]
     assert not api["ok"] and api["answer"] == "public" and "private DNS on" in api["cause"]
-    assert after["not_private"] == ["%s api.datadoghq.com" % network.vpc_id]
+    assert sorted(after["not_private"]) == sorted("%s %s" % (network.vpc_id, n) for n in API["check_names"])
 
     network.client.revoke_security_group_ingress(GroupId=network.https_group, IpPermissions=[
         {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": "10.0.0.0/8"}]}])
@@ -55,7 +58,11 @@ def verdicts(args):
 
 def test_peered_every_name_resolves_through_its_zone_and_reaches_the_endpoint(peered):
     _endpoint, agents, args = peered
-    for (vpc, name), path in verdicts(args).items():
+    found = verdicts(args)
+    # every customer-facing name of the services, a wildcard through an example name
+    assert sorted(name for _vpc, name in found) == sorted(n for e in catalog.service_entries("us1", SERVICES)
+                                                          for n in e["check_names"])
+    for (vpc, name), path in found.items():
         assert vpc == agents.vpc_id
         assert path["ok"] and path["answer"] == "private_zone" and path["zone_id"] and path["reachable"], path
         assert all(a.startswith("10.150.") for a in path["addresses"])
@@ -71,7 +78,8 @@ def test_peered_zone_not_associated_then_record_missing(peered):
     try:
         path = verdicts(args)[(agents.vpc_id, "api.datadoghq.com")]
         assert path["answer"] == "public" and not path["ok"]
-        assert "no private hosted zone for api.datadoghq.com is associated with %s" % agents.vpc_id in path["cause"]
+        assert "no private hosted zone for api.datadoghq.com (its anchor %s) is associated with %s" % (
+            API["anchor"], agents.vpc_id) in path["cause"]
     finally:
         r53.associate_vpc_with_hosted_zone(HostedZoneId=zone_id, VPC=vpc)
 

@@ -6,7 +6,18 @@ import boto3
 
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils import catalog
 
+from ansible_collections.datadog_privatelink.aws.plugins.module_utils import zone_plan
+
 from conftest import OTHER_ACCOUNT, OTHER_ACCOUNT_KEYS, Network, mutating_calls, run_module
+
+# The zones of us1's api and traces services are their anchors; the other Agent services are direct.
+API_ZONE = catalog.service_entries("us1", ["api"])[0]["zone_name"]
+TRACES_ZONE = catalog.service_entries("us1", ["traces"])[0]["zone_name"]
+
+
+def default_zones(site="us1"):
+    """{zone name: [keys]} of the Agent's ten services on a site (the catalog, as AWS reports it in the sandbox)."""
+    return zone_plan.zone_names(catalog.service_entries(site), {})
 
 
 def r53(keys=None):
@@ -46,13 +57,14 @@ def test_one_zone_per_service_with_alias_associated_then_rerun_changes_nothing(s
     agent_vpcs = [{"vpc_id": agents.vpc_id, "region": "eu-west-1"}]
     result = run_module("private_zones", zone_args(net, endpoints=endpoints, vpcs=agent_vpcs))
     assert not result["failed"], result.get("msg")
-    hosts = catalog.intake_hosts("us1")
-    assert sorted(result["zones"]) == sorted(hosts.values())
+    zones = default_zones()
+    assert sorted(result["zones"]) == sorted(zones)
+    assert API_ZONE in zones and API_ZONE != catalog.intake_hosts("us1", ["api"])["api"]  # an anchor, not the host
     calls = sandbox.calls()["calls"]
     assert calls["route53:CreateHostedZone"] == 10 and calls["route53:ChangeResourceRecordSets"] == 10
     # Existing zones are looked for on the run's two VPCs only, never account-wide.
     assert calls["route53:ListHostedZonesByVPC"] == 2 and "route53:ListHostedZones" not in calls
-    for key, host in hosts.items():
+    for host, (key,) in zones.items():
         zone = result["zones"][host]
         assert zone["service_keys"] == [key]
         target = endpoints[key]["regional_dns_entry"]
@@ -76,8 +88,8 @@ def test_check_mode_predicts_and_changes_nothing(sandbox):
     sandbox.reset_calls()
     predicted = run_module("private_zones", zone_args(net, services=["api", "traces"], endpoints=endpoints), check=True, diff=True)
     assert predicted["changed"] is True
-    assert sorted(predicted["created_zones"]) == ["api.datadoghq.com", "trace.agent.datadoghq.com"]
-    assert predicted["diff"]["before"]["api.datadoghq.com"] is None
+    assert sorted(predicted["created_zones"]) == sorted([API_ZONE, TRACES_ZONE])
+    assert predicted["diff"]["before"][API_ZONE] is None
     assert mutating_calls(sandbox.calls()["calls"]) == {}
     assert run_module("private_zones", zone_args(net, services=["api", "traces"], endpoints=endpoints),
                       check=True)["created_zones"] == predicted["created_zones"]  # nothing was created
@@ -92,15 +104,15 @@ def test_adding_and_removing_an_agent_vpc_touches_only_it(sandbox):
     endpoints = endpoints_without_private_dns(net, services)
     vpc1, vpc2 = {"vpc_id": first.vpc_id, "region": "eu-west-1"}, {"vpc_id": second.vpc_id, "region": "ap-northeast-1"}
     result = run_module("private_zones", zone_args(net, services=services, endpoints=endpoints, vpcs=[vpc1]))
-    zone_id = result["zones"]["api.datadoghq.com"]["zone_id"]
+    zone_id = result["zones"][API_ZONE]["zone_id"]
     r53().associate_vpc_with_hosted_zone(HostedZoneId=zone_id, VPC={"VPCId": by_hand.vpc_id, "VPCRegion": "eu-west-1"})
 
     added = run_module("private_zones", zone_args(net, services=services, vpcs=[vpc1, vpc2], purge_vpcs=True))
-    assert added["changed"] and added["associated"] == [{"zone": "api.datadoghq.com", **vpc2}]
+    assert added["changed"] and added["associated"] == [{"zone": API_ZONE, **vpc2}]
     assert added["disassociated"] == []
 
     removed = run_module("private_zones", zone_args(net, services=services, vpcs=[vpc2], purge_vpcs=True), diff=True)
-    assert removed["disassociated"] == [{"zone": "api.datadoghq.com", **vpc1}]
+    assert removed["disassociated"] == [{"zone": API_ZONE, **vpc1}]
     assert zone_vpcs(zone_id) == sorted([(net.vpc_id, "us-east-1"), (second.vpc_id, "ap-northeast-1"),
                                          (by_hand.vpc_id, "eu-west-1")])
     assert run_module("private_zones", zone_args(net, services=services, vpcs=[vpc2], purge_vpcs=True))["changed"] is False
@@ -181,34 +193,34 @@ def test_a_zone_made_by_hand_is_adopted_corrected_and_never_deleted(sandbox):
     net = Network(cidr="10.91.0.0/16")
     agents = Network(region="eu-west-1", cidr="10.97.0.0/16")
     endpoints = endpoints_without_private_dns(net, ["api", "traces"])
-    hand = hand_made_zone("api.datadoghq.com", net.vpc_id)
+    hand = hand_made_zone(API_ZONE, net.vpc_id)
     r53().change_resource_record_sets(HostedZoneId=hand, ChangeBatch={"Changes": [
-        {"Action": "CREATE", "ResourceRecordSet": {"Name": "api.datadoghq.com", "Type": "A", "TTL": 300,
+        {"Action": "CREATE", "ResourceRecordSet": {"Name": API_ZONE, "Type": "A", "TTL": 300,
                                                    "ResourceRecords": [{"Value": "10.91.9.9"}]}},
-        {"Action": "CREATE", "ResourceRecordSet": {"Name": "check.api.datadoghq.com", "Type": "TXT", "TTL": 60,
+        {"Action": "CREATE", "ResourceRecordSet": {"Name": "check." + API_ZONE, "Type": "TXT", "TTL": 60,
                                                    "ResourceRecords": [{"Value": '"owned by the network team"'}]}}]})
     args = zone_args(net, services=["api", "traces"], endpoints=endpoints,
                      vpcs=[{"vpc_id": agents.vpc_id, "region": "eu-west-1"}], purge_vpcs=True)
 
     result = run_module("private_zones", args, diff=True)
     assert not result["failed"], result.get("msg")
-    assert result["adopted"] == [hand] and result["created_zones"] == ["trace.agent.datadoghq.com"]
-    api = result["zones"]["api.datadoghq.com"]
+    assert result["adopted"] == [hand] and result["created_zones"] == [TRACES_ZONE]
+    api = result["zones"][API_ZONE]
     assert api["zone_id"] == hand and api["ownership"] == "adopted"
-    assert result["zones"]["trace.agent.datadoghq.com"]["ownership"] == "created"
-    assert zones_named("api.datadoghq.com", net, agents) == [hand]  # no second zone
-    before, after = result["diff"]["before"]["api.datadoghq.com"], result["diff"]["after"]["api.datadoghq.com"]
+    assert result["zones"][TRACES_ZONE]["ownership"] == "created"
+    assert zones_named(API_ZONE, net, agents) == [hand]  # no second zone
+    before, after = result["diff"]["before"][API_ZONE], result["diff"]["after"][API_ZONE]
     assert before["record"] == {"TTL": 300, "ResourceRecords": ["10.91.9.9"]} and before["ownership"] is None
     assert after["record"]["DNSName"].rstrip(".") == endpoints["api"]["regional_dns_entry"]["dns_name"]
     assert after["ownership"] == "adopted"
     records = records_of(hand)
-    assert records[("api.datadoghq.com", "A")]["AliasTarget"]["DNSName"].rstrip(".") == \
+    assert records[(API_ZONE, "A")]["AliasTarget"]["DNSName"].rstrip(".") == \
         endpoints["api"]["regional_dns_entry"]["dns_name"]
-    assert records[("check.api.datadoghq.com", "TXT")]["ResourceRecords"] == [{"Value": '"owned by the network team"'}]
+    assert records[("check." + API_ZONE, "TXT")]["ResourceRecords"] == [{"Value": '"owned by the network team"'}]
     assert zone_vpcs(hand) == sorted([(net.vpc_id, "us-east-1"), (agents.vpc_id, "eu-west-1")])
     tags = tags_of(hand)
     assert tags[plan_ownership_key()] == "adopted" and catalog.OWNER_TAG_KEY not in tags
-    created_tags = tags_of(result["zones"]["trace.agent.datadoghq.com"]["zone_id"])
+    created_tags = tags_of(result["zones"][TRACES_ZONE]["zone_id"])
     assert created_tags[plan_ownership_key()] == "created" and created_tags[catalog.OWNER_TAG_KEY] == catalog.OWNER_TAG_VALUE
 
     sandbox.reset_calls()
@@ -219,14 +231,14 @@ def test_a_zone_made_by_hand_is_adopted_corrected_and_never_deleted(sandbox):
     gone = run_module("private_zones", zone_args(net, services=["api", "traces"], state="absent",
                                                  vpcs=[{"vpc_id": agents.vpc_id, "region": "eu-west-1"}]))
     assert not gone["failed"], gone.get("msg")
-    assert gone["deleted_zones"] == ["trace.agent.datadoghq.com"]
+    assert gone["deleted_zones"] == [TRACES_ZONE]
     assert [(k["zone_id"], k["ownership"]) for k in gone["kept_zones"]] == [(hand, "adopted")]
-    assert gone["disassociated"] == [{"zone": "api.datadoghq.com", "vpc_id": agents.vpc_id, "region": "eu-west-1"}]
-    assert zones_named("api.datadoghq.com", net, agents) == [hand]
-    assert ("check.api.datadoghq.com", "TXT") in records_of(hand)
+    assert gone["disassociated"] == [{"zone": API_ZONE, "vpc_id": agents.vpc_id, "region": "eu-west-1"}]
+    assert zones_named(API_ZONE, net, agents) == [hand]
+    assert ("check." + API_ZONE, "TXT") in records_of(hand)
     assert zone_vpcs(hand) == [(net.vpc_id, "us-east-1")]  # the user's own association stays
     assert not any(k.startswith("datadog-privatelink:") for k in tags_of(hand))
-    assert zones_named("trace.agent.datadoghq.com", net, agents) == []
+    assert zones_named(TRACES_ZONE, net, agents) == []
     assert run_module("private_zones", zone_args(net, services=["api", "traces"], state="absent"))["changed"] is False
 
 
@@ -240,15 +252,15 @@ def test_a_zone_made_by_hand_on_an_unrelated_vpc_is_neither_named_nor_blocking(s
     net = Network(cidr="10.98.0.0/16")
     unrelated = Network(cidr="10.99.0.0/16")
     endpoints = endpoints_without_private_dns(net, ["api"])
-    elsewhere = hand_made_zone("api.datadoghq.com", unrelated.vpc_id)
+    elsewhere = hand_made_zone(API_ZONE, unrelated.vpc_id)
     result = run_module("private_zones", zone_args(net, services=["api"], endpoints=endpoints))
     assert not result["failed"], result.get("msg")
-    assert result["created_zones"] == ["api.datadoghq.com"] and result["adopted"] == []
+    assert result["created_zones"] == [API_ZONE] and result["adopted"] == []
     assert elsewhere not in json.dumps(result)
     assert zone_vpcs(elsewhere) == [(unrelated.vpc_id, "us-east-1")]
     absent = run_module("private_zones", zone_args(net, services=["api"], state="absent"))
-    assert absent["deleted_zones"] == ["api.datadoghq.com"] and elsewhere not in json.dumps(absent)
-    assert zones_named("api.datadoghq.com", net, unrelated) == [elsewhere]
+    assert absent["deleted_zones"] == [API_ZONE] and elsewhere not in json.dumps(absent)
+    assert zones_named(API_ZONE, net, unrelated) == [elsewhere]
 
 
 def test_validate_only_finds_a_conflicting_zone_before_any_endpoint_and_writes_nothing(sandbox):
@@ -309,7 +321,7 @@ def test_two_runs_at_once_make_one_zone_per_name(sandbox):
         results = list(pool.map(lambda _: run_module("private_zones", args), range(2)))
     for result in results:
         assert not result["failed"], result.get("msg")
-    hosts = sorted(catalog.intake_hosts("us1").values())
+    hosts = sorted(default_zones())
     assert sorted(results[0]["zones"]) == hosts
     for host in hosts:
         listed = zones_named(host, net, agents)
@@ -358,16 +370,16 @@ def test_an_agent_account_zone_of_the_same_name_is_named_by_the_association(sand
     net = Network(cidr="10.109.0.0/16")
     other = Network(region="eu-west-1", cidr="10.110.0.0/16", account_keys=OTHER_ACCOUNT_KEYS)
     theirs = r53(OTHER_ACCOUNT_KEYS).create_hosted_zone(
-        Name="api.datadoghq.com", CallerReference="theirs-110", HostedZoneConfig={"PrivateZone": True},
+        Name=API_ZONE, CallerReference="theirs-110", HostedZoneConfig={"PrivateZone": True},
         VPC={"VPCRegion": "eu-west-1", "VPCId": other.vpc_id})["HostedZone"]["Id"].split("/")[-1]
     foreign = {"vpc_id": other.vpc_id, "region": "eu-west-1", "account_id": OTHER_ACCOUNT}
     owner = run_module("private_zones", zone_args(net, services=["api"], endpoints=endpoints_without_private_dns(net, ["api"]),
                                                   vpcs=[foreign]))
     assert not owner["failed"], owner.get("msg")
-    zone_id = owner["zones"]["api.datadoghq.com"]["zone_id"]
+    zone_id = owner["zones"][API_ZONE]["zone_id"]
     refused = run_module("private_zone_association", dict(OTHER_ACCOUNT_KEYS, region="eu-west-1", zone_ids=[zone_id],
                                                           vpc_id=other.vpc_id))
-    assert refused["failed"] and theirs in refused["msg"] and "api.datadoghq.com" in refused["msg"], refused["msg"]
+    assert refused["failed"] and theirs in refused["msg"] and API_ZONE in refused["msg"], refused["msg"]
     assert "Disassociate" in refused["msg"]
     assert zone_vpcs(theirs, OTHER_ACCOUNT_KEYS) == [(other.vpc_id, "eu-west-1")]
 
@@ -387,15 +399,15 @@ def test_vpc_dns_attributes_are_checked_or_turned_on(sandbox):
     assert agents.client.describe_vpc_attribute(VpcId=agents.vpc_id, Attribute="enableDnsHostnames")["EnableDnsHostnames"]["Value"]
 
 
-def test_keys_sharing_an_endpoint_each_get_their_host_name(sandbox):
+def test_keys_sharing_an_endpoint_share_its_anchors_zone(sandbox):
     net = Network(region="ap-southeast-2", cidr="10.94.0.0/16")
     endpoints = endpoints_without_private_dns(net, ["logs_agent", "logs_user"], site="ap2")
     result = run_module("private_zones", {"region": "ap-southeast-2", "site": "ap2", "vpc_id": net.vpc_id,
                                           "services": ["logs_agent", "logs_user"], "endpoints": endpoints})
     assert not result["failed"], result.get("msg")
-    assert sorted(result["zones"]) == ["agent-http-intake.logs.ap2.datadoghq.com", "http-intake.logs.ap2.datadoghq.com"]
-    targets = {z["alias_target"]["dns_name"] for z in result["zones"].values()}
-    assert len(targets) == 1
+    anchor = catalog.service_entries("ap2", ["logs_agent"])[0]["anchor"]
+    assert list(result["zones"]) == [anchor] and result["zones"][anchor]["service_keys"] == ["logs_agent", "logs_user"]
+    assert result["services"] == {"logs_agent": [anchor], "logs_user": [anchor]}
 
 
 def test_wrong_region_and_missing_endpoints_are_refused(sandbox):
@@ -419,3 +431,70 @@ def test_absent_deletes_only_our_zones(sandbox):
     names = [z["Name"] for z in r53().list_hosted_zones()["HostedZones"]]
     assert "orchestrator.datadoghq.com." in names
     assert run_module("private_zones", zone_args(net, services=["remote_config"], state="absent"))["changed"] is False
+
+
+def earlier_release_zone(name, keys, net, agents, target):
+    """A zone as an earlier release made it: named after a host, its CallerReference, tags, alias and associations."""
+    zone_id = hand_made_zone(name, net.vpc_id, reference=zone_plan.caller_reference(name, net.vpc_id))
+    r53().associate_vpc_with_hosted_zone(HostedZoneId=zone_id, VPC={"VPCId": agents.vpc_id, "VPCRegion": agents.region})
+    tags = zone_plan.zone_tags(keys, "ap2", net.vpc_id)
+    tags[zone_plan.ASSOCIATED_VPC_TAG_PREFIX + agents.vpc_id] = agents.region
+    r53().change_tags_for_resource(ResourceType="hostedzone", ResourceId=zone_id,
+                                   AddTags=[{"Key": k, "Value": v} for k, v in tags.items()])
+    r53().change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": [{"Action": "CREATE", "ResourceRecordSet":
+                                      zone_plan.alias_record(name, target)}]})
+    return zone_id
+
+
+def test_zones_of_customer_facing_names_migrate_to_the_anchor_in_one_run_then_nothing_changes(sandbox):
+    net = Network(region="ap-southeast-2", cidr="10.111.0.0/16")
+    agents = Network(region="eu-west-1", cidr="10.112.0.0/16")
+    services = ["logs_agent", "logs_user", "api", "metrics"]
+    endpoints = endpoints_without_private_dns(net, services, site="ap2")
+    entries = {e["key"]: e for e in catalog.service_entries("ap2", services)}
+    old = {key: earlier_release_zone(entries[key]["private_dns_name"], [key], net, agents,
+                                     endpoints[key]["regional_dns_entry"]) for key in services}
+    by_hand = hand_made_zone("agent.x.ap2.datadoghq.com", net.vpc_id)  # unrelated name: untouched
+    args = {"region": "ap-southeast-2", "site": "ap2", "vpc_id": net.vpc_id, "services": services,
+            "vpcs": [{"vpc_id": agents.vpc_id, "region": "eu-west-1"}]}
+
+    predicted = run_module("private_zones", args, check=True, diff=True)
+    assert predicted["changed"] and sorted(z["zone_id"] for z in predicted["migrated_zones"]) == sorted(old.values())
+    assert all(zones_named(entries[k]["private_dns_name"], net, agents) == [old[k]] for k in services)  # check: no write
+
+    result = run_module("private_zones", args, diff=True)
+    assert not result["failed"], result.get("msg")
+    anchors = sorted({e["anchor"] for e in entries.values()})
+    assert sorted(result["zones"]) == sorted(result["created_zones"]) == anchors
+    migrated = {m["zone"]: m for m in result["migrated_zones"]}
+    assert sorted(migrated) == sorted(e["private_dns_name"] for e in entries.values())
+    for key, zone_id in old.items():
+        host = entries[key]["private_dns_name"]
+        assert migrated[host]["zone_id"] == zone_id and migrated[host]["replaced_by"] == entries[key]["anchor"]
+        assert zones_named(host, net, agents) == []  # gone from the endpoint VPC and the Agent VPC
+        assert result["diff"]["before"][host]["zone_id"] == zone_id and result["diff"]["after"][host] is None
+    for anchor in anchors:
+        assert result["diff"]["before"][anchor] is None and result["diff"]["after"][anchor]["zone_id"]
+        wanted = sorted([(net.vpc_id, "ap-southeast-2"), (agents.vpc_id, "eu-west-1")])
+        assert zone_vpcs(result["zones"][anchor]["zone_id"]) == wanted
+    assert result["services"] == {key: [entries[key]["anchor"]] for key in services}
+    assert zones_named("agent.x.ap2.datadoghq.com", net) == [by_hand]
+
+    sandbox.reset_calls()
+    again = run_module("private_zones", args)
+    assert again["changed"] is False and again["migrated_zones"] == [] and again["created_zones"] == [], again
+    assert mutating_calls(sandbox.calls()["calls"]) == {}
+
+
+def test_a_hand_made_zone_of_a_customer_facing_name_is_left_with_a_warning(sandbox):
+    net = Network(cidr="10.113.0.0/16")
+    endpoints = endpoints_without_private_dns(net, ["api"])
+    host = catalog.intake_hosts("us1", ["api"])["api"]
+    theirs = hand_made_zone(host, net.vpc_id)
+    result = run_module("private_zones", zone_args(net, services=["api"], endpoints=endpoints))
+    assert not result["failed"], result.get("msg")
+    assert result["migrated_zones"] == [] and zones_named(host, net) == [theirs]
+    warned = json.dumps(result.get("warnings", []))
+    assert theirs in warned and API_ZONE in warned and host in warned, warned
+    gone = run_module("private_zones", zone_args(net, services=["api"], state="absent"))
+    assert gone["deleted_zones"] == [API_ZONE] and zones_named(host, net) == [theirs]  # absent leaves it too

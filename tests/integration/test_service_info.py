@@ -15,11 +15,28 @@ def test_every_service_of_every_site_is_found_in_one_call(sandbox):
         assert list(result["services"]) == list(catalog.SERVICE_KEYS)
         for key, service in result["services"].items():
             assert service["found"] is True
-            # A service shared by several keys publishes one name: one of theirs.
-            group = [key] + service["shares_endpoint_with"]
-            assert service["private_dns_name"] in [result["services"][k]["catalog_private_dns_name"] for k in group]
+            # AWS shows the service's anchor (or its one direct name), shared by the keys of the service.
+            entry = catalog.service_entries(site, [key])[0]
+            assert service["private_dns_name"] == entry["zone_name"]
+            assert all(result["services"][k]["private_dns_name"] == entry["zone_name"] for k in service["shares_endpoint_with"])
             assert service["availability_zones"] and all(z.startswith(facts["region"]) for z in service["availability_zones"])
             assert service["details"]["service_type"] == ["Interface"]
+
+
+def test_all_finds_every_service_of_the_site_in_one_call(sandbox):
+    for site, facts in catalog.SITES.items():
+        sandbox.reset_calls()
+        result = run_module("service_info", {"site": site, "region": facts["region"], "services": [catalog.ALL]})
+        assert not result["failed"], result.get("msg")
+        assert sandbox.calls()["calls"] == {"ec2:DescribeVpcEndpointServices": 1}
+        assert list(result["services"]) == [k for k in catalog.ALL_SERVICE_KEYS if k in facts["service_ids"]]
+        assert all(s["found"] for s in result["services"].values()) and result["missing_service_names"] == []
+
+
+def test_a_key_the_site_does_not_offer_is_refused(sandbox):
+    missing = next(k for k in catalog.ALL_SERVICE_KEYS if k not in catalog.SITES["ap1"]["service_ids"])
+    result = run_module("service_info", {"site": "ap1", "region": "ap-northeast-1", "services": [missing]})
+    assert result["failed"] and missing in result["msg"] and "Keys offered there" in result["msg"]
 
 
 def test_cross_region_lookup_goes_through_service_regions(sandbox):

@@ -49,7 +49,8 @@ def test_creates_all_ten_waits_once_then_reruns_with_no_change(sandbox, network)
     for key, summary in result["endpoints"].items():
         assert summary["state"] == "available"
         assert summary["vpc_endpoint_id"].startswith("vpce-")
-        assert summary["private_dns_name"] == catalog.intake_hosts("us1")[key]
+        # what AWS shows: the service's anchor, or its direct name
+        assert summary["private_dns_name"] == catalog.service_entries("us1", [key])[0]["zone_name"]
         assert summary["regional_dns_entry"]["hosted_zone_id"]
         assert summary["tags"]["team"] == "sre"
     calls = sandbox.calls()["calls"]
@@ -428,3 +429,25 @@ def test_user_subnets_stay_a_clashing_zone_is_reported_and_purge_replaces(sandbo
     assert purged["changed"] is True
     (live,) = net.endpoints()
     assert sorted(live["SubnetIds"]) == sorted(wanted)
+
+
+@pytest.mark.parametrize("site, cidr", [("us1", "10.160.0.0/16"), ("ap2", "10.161.0.0/16"), ("uk1", "10.162.0.0/16")])
+def test_services_all_makes_one_endpoint_per_distinct_service_id_then_nothing_changes(sandbox, site, cidr):
+    region = catalog.SITES[site]["region"]
+    net = Network(region=region, cidr=cidr)
+    result = run_module("vpc_endpoints", net.args(site=site, services=[catalog.ALL], private_dns_enabled=True))
+    assert not result["failed"], result.get("msg")
+    distinct = {service_id for _colour, service_id, _pairs in catalog.SITES[site]["endpoint_services"]}
+    endpoints = net.endpoints()
+    assert sorted(e["ServiceName"].rsplit("-", 1)[-1] for e in endpoints) == sorted(distinct)  # one each, no more
+    entries = catalog.service_entries(site, [catalog.ALL])
+    assert sorted(result["endpoints"]) == sorted(e["key"] for e in entries)
+    for entry in entries:  # keys of one service share its endpoint, whose private DNS is the anchor (or direct name)
+        summary = result["endpoints"][entry["key"]]
+        assert summary["private_dns_name"] == entry["zone_name"]
+        (endpoint,) = [e for e in endpoints if e["ServiceName"] == entry["service_name"]]
+        assert summary["vpc_endpoint_id"] == endpoint["VpcEndpointId"]
+        assert entry["zone_name"] in [d["DnsName"] for d in endpoint["DnsEntries"]]
+    sandbox.reset_calls()
+    again = run_module("vpc_endpoints", net.args(site=site, services=[catalog.ALL], private_dns_enabled=True))
+    assert again["changed"] is False and mutating_calls(sandbox.calls()["calls"]) == {}

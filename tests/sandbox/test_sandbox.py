@@ -18,6 +18,8 @@ from sandbox.server import access_key_for, read_env_file, start_sandbox
 from sandbox.vpc_endpoints import VPCE_HOSTED_ZONE_IDS
 
 US1_API = catalog.service_name("us-east-1", catalog.SITES["us1"]["service_ids"]["api"])
+# The api service's private DNS name as AWS shows it (its anchor).
+US1_API_DNS = catalog.service_entries("us1", ["api"])[0]["zone_name"]
 US1_TRACES = catalog.service_name("us-east-1", catalog.SITES["us1"]["service_ids"]["traces"])
 UNKNOWN = "com.amazonaws.vpce.us-east-1.vpce-svc-0123456789abcdef0"
 
@@ -75,27 +77,44 @@ def test_subprocess_writes_env_file_and_stops_on_sigterm():
 # --- 2. Datadog's endpoint services -----------------------------------------------------
 
 def test_every_datadog_service_is_published_with_its_private_dns_name(aws):
+    anchored = 0
     for site in catalog.SITES:
         expected = {}
-        for entry in catalog.service_entries(site):
-            for name in [entry["service_name"]] + entry["superseded_service_names"]:
+        for entry in catalog.service_entries(site, [catalog.ALL]):
+            # AWS shows the anchor as the service's private DNS name; a direct service shows its one name
+            expected.setdefault(entry["service_name"], entry["anchor"] or entry["names"][0])
+            for name in entry["superseded_service_names"]:
                 expected.setdefault(name, entry["private_dns_name"])
+            anchored += bool(entry["anchor"])
         region = catalog.SITES[site]["region"]
         ec2 = aws("ec2", region)
         details = ec2.describe_vpc_endpoint_services(ServiceNames=sorted(expected))["ServiceDetails"]
         zones = [z["ZoneName"] for z in ec2.describe_availability_zones()["AvailabilityZones"]]
         assert {d["ServiceName"]: d["PrivateDnsName"] for d in details} == expected
+        assert len(details) == len(expected)
         for detail in details:
             assert detail["ServiceType"] == [{"ServiceType": "Interface"}]
             assert detail["AvailabilityZones"] == zones
             assert detail["AcceptanceRequired"] is False and detail["ManagesVpcEndpoints"] is False
             assert detail["Owner"] == "111122223333"
             assert detail["PrivateDnsNameVerificationState"] == "verified"
+            assert detail["PrivateDnsNames"] == [{"PrivateDnsName": detail["PrivateDnsName"]}]
             assert detail["SupportedIpAddressTypes"] == ["ipv4"]
             assert detail["ServiceRegion"] == region
-    # ap2's two log intakes share one service; the first key's name is published.
+    assert anchored  # the anchors are published, not the customer-facing names
+    # ap2's two log intakes share one service (the gold anchor).
     ap2 = catalog.SITES["ap2"]["service_ids"]
     assert ap2["logs_agent"] == ap2["logs_user"]
+
+
+def test_private_dns_of_an_anchored_service_is_its_anchor(aws):
+    """An endpoint with private DNS on an anchored service answers for the anchor (the names CNAME to it)."""
+    ec2 = aws("ec2", "ap-southeast-2")
+    entry = catalog.service_entries("ap2", ["api"])[0]
+    vpc_id, subnets = make_vpc(ec2)
+    endpoint = create_endpoint(ec2, vpc_id, subnets, service=entry["service_name"], PrivateDnsEnabled=True)
+    names = [d["DnsName"] for d in endpoint["DnsEntries"]]
+    assert entry["anchor"] in names and entry["private_dns_name"] not in names
 
 
 def test_unknown_service_name_is_refused(aws):
@@ -131,7 +150,9 @@ def test_aws_services_still_listed_and_gateway_type_refused_for_datadog(aws):
 def test_service_filters_and_pages(aws):
     ec2 = aws("ec2")
     datadog = ec2.describe_vpc_endpoint_services(Filters=[{"Name": "owner", "Values": ["111122223333"]}])
-    assert len(datadog["ServiceNames"]) == 12  # us1: 10 services + 2 superseded names
+    us1 = catalog.SITES["us1"]
+    published = {i for _c, i, _p in us1["endpoint_services"]} | {i for ids in us1["superseded_ids"].values() for i in ids}
+    assert len(datadog["ServiceNames"]) == len(published)  # us1: every service and the superseded names
     by_name = ec2.describe_vpc_endpoint_services(Filters=[{"Name": "service-name", "Values": [US1_API]}])
     assert by_name["ServiceNames"] == [US1_API]
     everything = ec2.describe_vpc_endpoint_services()["ServiceNames"]
@@ -146,7 +167,7 @@ def test_service_regions_lists_the_other_regions_services(aws):
     answer = euw1.describe_vpc_endpoint_services(ServiceNames=[US1_API, US1_TRACES], ServiceRegions=["us-east-1"])
     assert answer["ServiceNames"] == sorted([US1_API, US1_TRACES])
     assert {d["ServiceRegion"] for d in answer["ServiceDetails"]} == {"us-east-1"}
-    assert answer["ServiceDetails"][0]["PrivateDnsName"] == "api.datadoghq.com"
+    assert answer["ServiceDetails"][0]["PrivateDnsName"] == US1_API_DNS
     # Own region services carry their own region.
     own = euw1.describe_vpc_endpoint_services(ServiceNames=["com.amazonaws.eu-west-1.s3"])["ServiceDetails"]
     assert {d["ServiceRegion"] for d in own} == {"eu-west-1"}
@@ -198,7 +219,7 @@ def test_dns_entries_shape_and_hosted_zone(aws, region):
     assert re.match(pattern % "", regional)
     assert re.match(pattern % ("-" + az_a), zonal_a)
     assert re.match(pattern % ("-" + az_b), zonal_b)
-    assert private == "api.datadoghq.com" and entries[3]["HostedZoneId"].startswith("Z")
+    assert private == US1_API_DNS and entries[3]["HostedZoneId"].startswith("Z")
     # Interfaces sit inside their subnets.
     enis = ec2.describe_network_interfaces(NetworkInterfaceIds=endpoint["NetworkInterfaceIds"])["NetworkInterfaces"]
     assert sorted(e["SubnetId"] for e in enis) == sorted(subnets)
@@ -217,7 +238,7 @@ def test_private_dns_needs_vpc_dns_attributes_and_a_free_name(aws):
     with pytest.raises(ClientError) as excinfo:
         create_endpoint(ec2, vpc_id, subnets, PrivateDnsEnabled=True)
     assert error_code(excinfo) == "InvalidParameter"
-    assert "conflicting DNS domain for api.datadoghq.com" in str(excinfo.value)
+    assert "conflicting DNS domain for %s" % US1_API_DNS in str(excinfo.value)
 
 
 def test_subnets_must_be_in_the_vpc_and_in_distinct_azs(aws):
@@ -239,14 +260,14 @@ def test_modify_private_dns_subnets_and_security_groups(aws):
     endpoint = create_endpoint(ec2, vpc_id, [subnet_a, subnet_b], PrivateDnsEnabled=False)
     endpoint_id = endpoint["VpcEndpointId"]
     assert endpoint["Groups"][0]["GroupName"] == "default"  # AWS attaches the VPC default group
-    assert "api.datadoghq.com" not in [e["DnsName"] for e in endpoint["DnsEntries"]]
+    assert US1_API_DNS not in [e["DnsName"] for e in endpoint["DnsEntries"]]
 
     ec2.modify_vpc_endpoint(VpcEndpointId=endpoint_id, PrivateDnsEnabled=True, AddSubnetIds=[subnet_c],
                             RemoveSubnetIds=[subnet_a], AddSecurityGroupIds=[sg],
                             RemoveSecurityGroupIds=[endpoint["Groups"][0]["GroupId"]])
     after = describe(ec2, endpoint_id)
     assert after["PrivateDnsEnabled"] is True
-    assert after["DnsEntries"][-1]["DnsName"] == "api.datadoghq.com"
+    assert after["DnsEntries"][-1]["DnsName"] == US1_API_DNS
     assert sorted(after["SubnetIds"]) == sorted([subnet_b, subnet_c])
     assert [g["GroupId"] for g in after["Groups"]] == [sg]
     assert len(after["NetworkInterfaceIds"]) == 2
@@ -326,11 +347,11 @@ def test_calls_are_counted_per_operation(sandbox, aws):
     ec2, r53 = aws("ec2"), aws("route53")
     vpc_id, subnets = make_vpc(ec2)  # DescribeAvailabilityZones, CreateVpc, ModifyVpcAttribute, 2 x CreateSubnet
     create_endpoint(ec2, vpc_id, subnets)
-    zone = r53.create_hosted_zone(Name="api.datadoghq.com", CallerReference="x",
+    zone = r53.create_hosted_zone(Name=US1_API_DNS, CallerReference="x",
                                   VPC={"VPCRegion": "us-east-1", "VPCId": vpc_id},
                                   HostedZoneConfig={"PrivateZone": True})["HostedZone"]["Id"]
     r53.change_resource_record_sets(HostedZoneId=zone, ChangeBatch={"Changes": [{"Action": "UPSERT", "ResourceRecordSet": {
-        "Name": "api.datadoghq.com", "Type": "A", "TTL": 60, "ResourceRecords": [{"Value": "10.0.1.5"}]}}]})
+        "Name": US1_API_DNS, "Type": "A", "TTL": 60, "ResourceRecords": [{"Value": "10.0.1.5"}]}}]})
     r53.list_resource_record_sets(HostedZoneId=zone)
     r53.get_hosted_zone(Id=zone)
     r53.list_hosted_zones_by_vpc(VPCId=vpc_id, VPCRegion="us-east-1")
@@ -445,7 +466,7 @@ def test_route53_cross_account_association_needs_authorization(aws):
     own_vpc, _ = make_vpc(aws("ec2"))
     other_vpc, _ = make_vpc(vpc_account_ec2, cidr="10.2.0.0/16")
     zone_id = zone_account.create_hosted_zone(
-        Name="api.datadoghq.com", CallerReference="cross", HostedZoneConfig={"PrivateZone": True},
+        Name=US1_API_DNS, CallerReference="cross", HostedZoneConfig={"PrivateZone": True},
         VPC={"VPCRegion": "us-east-1", "VPCId": own_vpc})["HostedZone"]["Id"].split("/")[-1]
     other = {"VPCRegion": "eu-west-1", "VPCId": other_vpc}
 
@@ -493,7 +514,7 @@ def test_route53_same_account_association_checks_the_vpc_exists(aws):
 def test_private_hosted_zone_blocks_private_dns_on_the_same_vpc(aws):
     ec2 = aws("ec2")
     vpc_id, subnets = make_vpc(ec2)
-    aws("route53").create_hosted_zone(Name="api.datadoghq.com", CallerReference="phz",
+    aws("route53").create_hosted_zone(Name=US1_API_DNS, CallerReference="phz",
                                       HostedZoneConfig={"PrivateZone": True},
                                       VPC={"VPCRegion": "us-east-1", "VPCId": vpc_id})
     with pytest.raises(ClientError) as excinfo:
@@ -507,7 +528,7 @@ def test_route53_refuses_a_repeated_caller_reference_even_after_deletion(aws):
     r53 = aws("route53")
     vpc_a, _ = make_vpc(aws("ec2"))
     vpc_b, _ = make_vpc(aws("ec2"), cidr="10.4.0.0/16")
-    zone_id = r53.create_hosted_zone(Name="api.datadoghq.com", CallerReference="once", HostedZoneConfig={"PrivateZone": True},
+    zone_id = r53.create_hosted_zone(Name=US1_API_DNS, CallerReference="once", HostedZoneConfig={"PrivateZone": True},
                                      VPC={"VPCRegion": "us-east-1", "VPCId": vpc_a})["HostedZone"]["Id"]
     with pytest.raises(ClientError) as excinfo:  # another name and VPC: the reference alone is refused
         r53.create_hosted_zone(Name="trace.agent.datadoghq.com", CallerReference="once",
@@ -516,13 +537,13 @@ def test_route53_refuses_a_repeated_caller_reference_even_after_deletion(aws):
     assert excinfo.value.response["ResponseMetadata"]["HTTPStatusCode"] == 409
     r53.delete_hosted_zone(Id=zone_id)
     with pytest.raises(ClientError) as excinfo:
-        r53.create_hosted_zone(Name="api.datadoghq.com", CallerReference="once", HostedZoneConfig={"PrivateZone": True},
+        r53.create_hosted_zone(Name=US1_API_DNS, CallerReference="once", HostedZoneConfig={"PrivateZone": True},
                                VPC={"VPCRegion": "us-east-1", "VPCId": vpc_a})
     assert error_code(excinfo) == "HostedZoneAlreadyExists"
     # Another account has its own references.
     other_vpc, _ = make_vpc(aws("ec2", access_key=access_key_for("222222222222")), cidr="10.5.0.0/16")
     aws("route53", access_key=access_key_for("222222222222")).create_hosted_zone(
-        Name="api.datadoghq.com", CallerReference="once", HostedZoneConfig={"PrivateZone": True},
+        Name=US1_API_DNS, CallerReference="once", HostedZoneConfig={"PrivateZone": True},
         VPC={"VPCRegion": "us-east-1", "VPCId": other_vpc})
 
 
@@ -531,14 +552,14 @@ def test_route53_refuses_two_private_zones_of_one_name_on_one_vpc(aws):
     vpc_a, _ = make_vpc(aws("ec2"))
     vpc_b, _ = make_vpc(aws("ec2", "eu-west-1"), cidr="10.3.0.0/16")
     private = {"PrivateZone": True}
-    first = r53.create_hosted_zone(Name="api.datadoghq.com", CallerReference="first", HostedZoneConfig=private,
+    first = r53.create_hosted_zone(Name=US1_API_DNS, CallerReference="first", HostedZoneConfig=private,
                                    VPC={"VPCRegion": "us-east-1", "VPCId": vpc_a})["HostedZone"]["Id"]
     with pytest.raises(ClientError) as excinfo:
-        r53.create_hosted_zone(Name="API.datadoghq.com.", CallerReference="second", HostedZoneConfig=private,
+        r53.create_hosted_zone(Name=US1_API_DNS.upper() + ".", CallerReference="second", HostedZoneConfig=private,
                                VPC={"VPCRegion": "us-east-1", "VPCId": vpc_a})
     assert error_code(excinfo) == "ConflictingDomainExists"
     # The same name on another VPC is allowed, but that VPC then cannot join the first zone.
-    second = r53.create_hosted_zone(Name="api.datadoghq.com", CallerReference="second", HostedZoneConfig=private,
+    second = r53.create_hosted_zone(Name=US1_API_DNS, CallerReference="second", HostedZoneConfig=private,
                                     VPC={"VPCRegion": "eu-west-1", "VPCId": vpc_b})["HostedZone"]["Id"]
     with pytest.raises(ClientError) as excinfo:
         r53.associate_vpc_with_hosted_zone(HostedZoneId=first, VPC={"VPCRegion": "eu-west-1", "VPCId": vpc_b})
@@ -547,7 +568,7 @@ def test_route53_refuses_two_private_zones_of_one_name_on_one_vpc(aws):
         r53.associate_vpc_with_hosted_zone(HostedZoneId=first, VPC={"VPCRegion": "us-east-1", "VPCId": vpc_a})
     assert error_code(excinfo) == "ConflictingDomainExists"
     assert [v["VPCId"] for v in r53.get_hosted_zone(Id=first)["VPCs"]] == [vpc_a]
-    r53.create_hosted_zone(Name="api.datadoghq.com", CallerReference="public", HostedZoneConfig={"PrivateZone": False})
+    r53.create_hosted_zone(Name=US1_API_DNS, CallerReference="public", HostedZoneConfig={"PrivateZone": False})
 
 
 def test_route53_racing_creates_of_one_zone_leave_one(aws):

@@ -13,6 +13,7 @@ import tempfile
 import boto3
 import pytest
 
+from sandbox.datadog import catalog
 from tests.twin.conftest import COLLECTIONS, OTHER_KEYS, ROOT, SERVICES, STATE_DIR
 
 VERSION = "7.52.1"
@@ -94,9 +95,26 @@ def test_every_scenario_is_private_from_the_host_and_from_aws_versioned_metrics_
             assert sorted(checks[name]["addresses"]) == path["addresses"], name
 
 
+def test_every_name_of_the_api_anchor_synthetics_included_is_private_in_every_scenario(twin_scenario):
+    """us1's orchid anchor serves api and Synthetics: the zone (or private DNS) of the api endpoint covers every name."""
+    scenario = twin_scenario
+    api, synthetics = catalog.service_entries(scenario.site, ["api", "synthetics"])
+    assert api["anchor"] == synthetics["anchor"] and api["service_name"] == synthetics["service_name"]
+    names = api["check_names"] + synthetics["check_names"]
+    for vpc_id, mode in [(scenario.same_region_vpc, "endpoint_private_dns"),
+                         (scenario.cross_region_vpc, "endpoint_private_dns")] + \
+            [(a["vpc_id"], "private_zone") for a in scenario.peered_agents]:
+        checks = check_in(scenario, vpc_id, mode, services=SERVICES + ["synthetics"])
+        assert all_private(checks), (vpc_id, checks)
+        assert set(names) <= set(checks)
+        addresses = {tuple(sorted(checks[n]["addresses"])) for n in names}
+        assert len(addresses) == 1, (vpc_id, addresses)  # one endpoint, reached through its anchor
+
+
 def test_zone_not_associated_is_a_public_answer_naming_the_zone(twin_scenario, peered_agent):
     name = "api.%s" % twin_scenario.site
-    zone = zone_of(name, peered_agent["vpc_id"])
+    anchor = catalog.service_entries(twin_scenario.site, ["api"])[0]["anchor"]
+    zone = zone_of(anchor, peered_agent["vpc_id"])
     vpc = {"VPCRegion": peered_agent["region"], "VPCId": peered_agent["vpc_id"]}
     r53 = boto3.client("route53")
     r53.disassociate_vpc_from_hosted_zone(HostedZoneId=zone["Id"], VPC=vpc)
@@ -104,10 +122,10 @@ def test_zone_not_associated_is_a_public_answer_naming_the_zone(twin_scenario, p
         twin_scenario.sync()
         check = check_in(twin_scenario, peered_agent["vpc_id"], "private_zone")[name]
         assert check["verdict"] == "public" and not check["ok"]
-        assert "the private hosted zone %s is not associated with this VPC" % name in check["problem"]
+        assert "the private hosted zone %s is not associated with this VPC" % anchor in check["problem"]
         path = path_info(twin_scenario, agent=peered_agent)[name]
-        assert path["answer"] == "public" and "no private hosted zone for %s is associated with %s" % (
-            name, peered_agent["vpc_id"]) in path["cause"]
+        assert path["answer"] == "public" and "no private hosted zone for %s (its anchor %s) is associated with %s" % (
+            name, anchor, peered_agent["vpc_id"]) in path["cause"]
     finally:
         r53.associate_vpc_with_hosted_zone(HostedZoneId=zone["Id"], VPC=vpc)
         twin_scenario.sync()

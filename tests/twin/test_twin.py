@@ -82,7 +82,7 @@ def test_removing_the_zone_association_sends_the_agent_vpc_to_the_public_intake(
     agent = twin_scenario.peered_agents[0]
     r53 = boto3.client("route53")
     zone = next(z for z in r53.list_hosted_zones()["HostedZones"]
-                if z["Name"].rstrip(".") == catalog.intake_hosts(twin_scenario.site, ["api"])["api"]
+                if z["Name"].rstrip(".") == catalog.service_entries(twin_scenario.site, ["api"])[0]["zone_name"]
                 and agent["vpc_id"] in {v["VPCId"] for v in r53.get_hosted_zone(Id=z["Id"])["VPCs"]})
     vpc = {"VPCRegion": agent["region"], "VPCId": agent["vpc_id"]}
     r53.disassociate_vpc_from_hosted_zone(HostedZoneId=zone["Id"], VPC=vpc)
@@ -184,8 +184,9 @@ PROBE = """
 import json, socket, ssl, sys
 from dnslib import DNSRecord
 resolver, name, logs_host, port, ca = sys.argv[1:6]
-answers = [sorted(str(r.rdata) for r in DNSRecord.parse(DNSRecord.question(name).send(resolver, 53, tcp=tcp, timeout=3)).rr)
-           for tcp in (False, True)]
+replies = [DNSRecord.parse(DNSRecord.question(name).send(resolver, 53, tcp=tcp, timeout=3)).rr for tcp in (False, True)]
+answers = [sorted(str(r.rdata) for r in rr if r.rtype == 1) for rr in replies]  # A records
+answers.append([(str(r.rname), str(r.rdata)) for r in replies[0] if r.rtype == 5])  # the CNAME chain
 context = ssl.create_default_context(cafile=ca)
 with socket.create_connection((logs_host, int(port)), timeout=3) as raw:
     with context.wrap_socket(raw, server_hostname=logs_host) as tls:
@@ -204,7 +205,9 @@ def test_the_resolver_answers_over_udp_and_tcp_and_logs_over_tcp_reach_the_publi
         sys.executable, "-c", PROBE, facts["resolver"], api_host, logs_host, str(port), twin_scenario.ca_path()],
         timeout=30, state_dir=twin_scenario.state_dir)
     assert process.returncode == 0, process.stderr
-    udp, tcp = json.loads(process.stdout)
+    udp, tcp, cnames = json.loads(process.stdout)
+    api = catalog.service_entries(twin_scenario.site, ["api"])[0]
+    assert cnames == [[api_host + ".", api["anchor"] + "."]]  # Datadog's public CNAME; the anchor's zone answers
     endpoint = twin_scenario.endpoints(twin_scenario.peered_endpoint_vpc)["api"]
     snap = twin_scenario.api.snapshot(twin_scenario.state_dir)
     assert udp == tcp == sorted(snap["enis"][i]["address"] for i in endpoint["NetworkInterfaceIds"])

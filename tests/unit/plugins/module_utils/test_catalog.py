@@ -95,7 +95,7 @@ def test_agent_metrics_host_is_a_public_cname_to_the_metrics_private_name():
     assert catalog.agent_metrics_host("ap1.datadoghq.com", "7.60.0-rc.1") == "7-60-0-app.agent.ap1.datadoghq.com"
     for key in catalog.SITES:
         host = catalog.agent_metrics_host(key, "6.19.2")
-        (cname,) = catalog.public_dns(key)
+        cname = catalog.public_dns(key)[0]  # the versioned host comes first
         assert re.match(cname["pattern"], host)
         assert cname["target"] == catalog.intake_hosts(key, ["metrics"])["metrics"]
         assert not re.match(cname["pattern"], cname["target"])
@@ -125,3 +125,117 @@ def test_every_supported_site_by_its_datadog_name(given, key):
 def test_every_alias_names_a_known_site():
     for alias, key in catalog.SITE_ALIASES.items():
         assert key in catalog.SITES or key in catalog.UNSUPPORTED_SITES, alias
+
+
+def _distinct_ids(site):
+    return {service_id for _colour, service_id, _pairs in catalog.SITES[site]["endpoint_services"]}
+
+
+@pytest.mark.parametrize("site", sorted(catalog.SITES))
+def test_all_takes_one_endpoint_per_distinct_service_id(site):
+    entries = catalog.service_entries(site, [catalog.ALL])
+    groups = catalog.group_by_service_name(entries)
+    assert len(groups) == len(_distinct_ids(site))
+    assert sorted(name.rsplit("-", 1)[-1] for name in groups) == sorted(_distinct_ids(site))
+    # every customer-facing name of the site is in the selection, once
+    listed = [name for _c, _i, pairs in catalog.SITES[site]["endpoint_services"] for _k, name in pairs]
+    assert sorted(catalog.customer_names(site, [catalog.ALL])) == sorted(listed)
+    assert len(set(listed)) == len(listed)
+
+
+@pytest.mark.parametrize("site", sorted(catalog.SITES))
+def test_the_default_is_still_the_agents_ten(site):
+    assert [e["key"] for e in catalog.service_entries(site)] == list(catalog.SERVICE_KEYS)
+    assert [e["key"] for e in catalog.service_entries(site, [])] == list(catalog.SERVICE_KEYS)
+
+
+def test_more_keys_are_distinct_and_named_after_products():
+    assert len(set(catalog.ALL_SERVICE_KEYS)) == len(catalog.ALL_SERVICE_KEYS)
+    assert catalog.ALL not in catalog.ALL_SERVICE_KEYS
+    for key in catalog.ALL_SERVICE_KEYS:
+        assert re.match(r"^[a-z][a-z0-9_]*$", key)
+        assert any(key in site["service_ids"] for site in catalog.SITES.values()), key
+
+
+def test_a_key_the_site_does_not_offer_is_refused_with_the_ones_it_does():
+    missing = next(k for k in catalog.ALL_SERVICE_KEYS if k not in catalog.SITES["ap1"]["service_ids"])
+    with pytest.raises(catalog.CatalogError) as error:
+        catalog.service_entries("ap1", ["api", missing])
+    message = str(error.value)
+    assert missing in message and "ap1" in message
+    for key in catalog.SITES["ap1"]["service_ids"]:
+        assert key in message
+
+
+@pytest.mark.parametrize("site", sorted(catalog.SITES))
+def test_anchored_services_are_zoned_by_anchor_direct_ones_by_their_name(site):
+    dd_site = catalog.SITES[site]["dd_site"]
+    for entry in catalog.service_entries(site, [catalog.ALL]):
+        if entry["anchor"]:
+            assert re.match(r"^[a-z]+\.intake\.%s$" % re.escape(dd_site), entry["anchor"])
+            assert entry["zone_name"] == entry["anchor"]
+        else:
+            assert entry["names"] == [entry["zone_name"]] == [entry["private_dns_name"]]
+        # the host its clients use is covered by one of its names
+        assert any(catalog.name_covers(n, entry["private_dns_name"]) for n in entry["names"])
+        for name in entry["check_names"]:
+            assert not name.startswith("*")
+            assert any(catalog.name_covers(n, name) for n in entry["names"]), name
+
+
+@pytest.mark.parametrize("site", sorted(catalog.SITES))
+def test_each_anchor_is_one_service_and_every_name_keeps_one_service(site):
+    anchors = {}
+    for entry in catalog.service_entries(site, [catalog.ALL]):
+        if entry["anchor"]:
+            assert anchors.setdefault(entry["anchor"], entry["service_name"]) == entry["service_name"]
+
+
+def _public_answer(site, name):
+    """The first public CNAME that matches, as a resolver walking the list would take it."""
+    return next((c["target"] for c in catalog.public_dns(site) if re.match(c["pattern"], name)), None)
+
+
+@pytest.mark.parametrize("site", sorted(catalog.SITES))
+def test_every_anchored_name_is_a_public_cname_to_its_anchor(site):
+    anchors = set()
+    for entry in catalog.service_entries(site, [catalog.ALL]):
+        if not entry["anchor"]:
+            assert _public_answer(site, entry["private_dns_name"]) is None  # a direct name answers for itself
+            continue
+        anchors.add(entry["anchor"])
+        for name in entry["check_names"]:
+            target = _public_answer(site, name)
+            # the versioned metrics host goes through metrics' host, itself a CNAME to the anchor
+            while target is not None and target != entry["anchor"]:
+                target = _public_answer(site, target)
+            assert target == entry["anchor"], (name, entry["key"])
+    for anchor in anchors:
+        assert _public_answer(site, anchor) is None  # an anchor is never a CNAME: no loop
+
+
+def test_a_listed_name_wins_over_a_wildcard():
+    trace = catalog.intake_hosts("ap2", ["traces"])["traces"]
+    traces = catalog.service_entries("ap2", ["traces"])[0]
+    metrics = catalog.service_entries("ap2", ["metrics"])[0]
+    assert any(catalog.name_covers(n, trace) for n in metrics["names"])  # the wildcard covers it too
+    assert _public_answer("ap2", trace) == traces["anchor"] != metrics["anchor"]
+
+
+def test_wildcards_are_checked_through_an_example_name():
+    metrics = catalog.service_entries("uk1", ["metrics"])[0]
+    assert catalog.agent_metrics_host("uk1", catalog.EXAMPLE_AGENT_VERSION) in metrics["check_names"]
+    for site in catalog.SITES:
+        for entry in catalog.service_entries(site, [catalog.ALL]):
+            wildcards = [n for n in entry["names"] if n.startswith("*.")]
+            assert len(entry["check_names"]) >= len(entry["names"])
+            for wildcard in wildcards:
+                assert any(catalog.name_covers(wildcard, n) for n in entry["check_names"])
+
+
+def test_synthetics_private_locations_ride_the_api_anchor_where_there_is_one():
+    for site in catalog.SITES:
+        synthetics = [d for d in catalog.network_destinations(site) if d["key"].startswith("synthetics")]
+        anchored = bool(catalog.service_entries(site, ["api"])[0]["anchor"])
+        assert synthetics and all(d["private"] == anchored for d in synthetics), (site, synthetics)
+        assert all(d["service_key"] == "api" for d in synthetics if d["private"])

@@ -4,27 +4,38 @@ from ansible_collections.datadog_privatelink.aws.plugins.module_utils import cat
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils import zone_plan as plan
 
 
-def test_zone_names_take_what_aws_reports_and_the_catalog_host_names():
+def test_zone_names_are_what_aws_reports_one_zone_per_anchor():
     entries = catalog.service_entries("ap2", ["logs_agent", "logs_user", "api"])
     api_name = entries[2]["service_name"]
     logs_name = entries[0]["service_name"]
     details = {
-        api_name: {"PrivateDnsName": "lime.intake.ap2.datadoghq.com"},  # an anchor name
-        logs_name: {"PrivateDnsName": "agent-http-intake.logs.ap2.datadoghq.com",
-                    "PrivateDnsNames": [{"PrivateDnsName": "agent-http-intake.logs.ap2.datadoghq.com"}]},
+        api_name: {"PrivateDnsName": "other.intake.ap2.datadoghq.com"},  # what AWS says wins over the catalog
+        logs_name: {"PrivateDnsName": entries[0]["anchor"], "PrivateDnsNames": [{"PrivateDnsName": entries[0]["anchor"]}]},
     }
     zones = plan.zone_names(entries, details)
     assert zones == {
-        "lime.intake.ap2.datadoghq.com": ["api"],
-        "api.ap2.datadoghq.com": ["api"],
-        "agent-http-intake.logs.ap2.datadoghq.com": ["logs_agent", "logs_user"],
-        "http-intake.logs.ap2.datadoghq.com": ["logs_user"],
+        "other.intake.ap2.datadoghq.com": ["api"],
+        entries[0]["anchor"]: ["logs_agent", "logs_user"],  # two keys, one service, one zone
     }
 
 
-def test_zone_names_without_verification_are_the_catalog():
+def test_zone_names_without_verification_are_the_catalog_anchors_and_direct_names():
     entries = catalog.service_entries("us1", ["metrics"])
-    assert plan.zone_names(entries, {}) == {"metrics.agent.datadoghq.com": ["metrics"]}
+    assert plan.zone_names(entries, {}) == {"metrics.agent.datadoghq.com": ["metrics"]}  # direct: its name
+    every = catalog.service_entries("uk1", [catalog.ALL])
+    zones = plan.zone_names(every, {})
+    assert sorted(zones) == sorted({e["anchor"] for e in every})  # uk1: every name goes through an anchor
+    assert len(zones) == len(catalog.group_by_service_name(every))
+
+
+def test_legacy_zones_are_the_hosts_an_anchor_now_covers():
+    entries = catalog.service_entries("us1", ["api", "metrics", "traces"])
+    by_zone = plan.zone_names(entries, {})
+    legacy = plan.legacy_zone_names(entries, by_zone)
+    hosts = catalog.intake_hosts("us1", ["api", "traces"])
+    assert legacy == {hosts["api"]: ["api"], hosts["traces"]: ["traces"]}  # metrics is direct: its zone stays
+    ap1 = catalog.service_entries("ap1")
+    assert plan.legacy_zone_names(ap1, plan.zone_names(ap1, {})) == {}  # no anchors on ap1: nothing moves
 
 
 def test_alias_record_and_matching_ignore_case_and_final_dot():
