@@ -28,8 +28,8 @@ description:
     changed the rule is not evaluated (the restart is due anyway), and when no Agent process runs no name is
     resolved (it resolves them when it starts).
   - When no restart is due, the addresses the running Agent uses are recorded, so that a later move is seen.
-    After a restart, record them with M(datadog_privatelink.aws.agent_intake_addresses) and O(ignore:record=true)
-    (the C(agent) role's handler does).
+    After a restart, record them with M(datadog_privatelink.aws.agent_intake_addresses) and
+    O(datadog_privatelink.aws.agent_intake_addresses#module:record=true) (the C(agent) role's handler does).
   - C(changed) is true exactly when a restart is due (file changed or names moved): notify the restart from
     this task.
 author:
@@ -167,7 +167,7 @@ restart_reasons:
   elements: str
   sample: ["datadog.yaml changed: logs_config.force_use_http"]
 platform:
-  description: The host's platform as detected (C(platform.system())).
+  description: The host's platform as detected (C(uname -s)).
   returned: always
   type: str
   sample: Linux
@@ -204,12 +204,11 @@ intake:
     - The restart rule's view, as M(datadog_privatelink.aws.agent_intake_addresses) returns it (C(restart_due),
       C(reason), C(addresses), C(recorded), C(agent_pids), C(public_connections)); C(addresses) is empty when no
       name was resolved.
-  returned: when the rule applies (Linux, O(restart_when_intake_moves), O(manage_config) or not) and the file did not change
+  returned: on Linux with O(restart_when_intake_moves=true), when C(datadog.yaml) did not change
   type: dict
 """
 
 import os
-import platform
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible.module_utils.common.text.converters import to_native
@@ -277,7 +276,7 @@ def main():
         supports_check_mode=True,
     )
     params = module.params
-    system = platform.system()
+    system = os.uname()[0]  # Linux or Darwin; the platform module costs more to import than this whole call
     if not params["config_path"]:
         params["config_path"] = CONFIG_PATHS.get(system, LINUX_CONFIG_PATH)
     result = dict(changed=False, restart_needed=False, restart_reasons=[], platform=system,

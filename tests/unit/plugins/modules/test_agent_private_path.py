@@ -116,7 +116,8 @@ def test_a_running_agent_whose_names_moved_restarts_once_the_file_unchanged(caps
 
 
 def test_macos_paths_and_no_proc_rule(capsys, tmp_path, monkeypatch):
-    monkeypatch.setattr(agent_private_path.platform, "system", lambda: "Darwin")
+    real = os.uname()
+    monkeypatch.setattr(agent_private_path.os, "uname", lambda: ("Darwin",) + tuple(real)[1:])
     missing = run(capsys, agent_version="7.52.1", pid_files=[], state_path=str(tmp_path / "s.json"))
     assert missing["failed"] is True and missing["platform"] == "Darwin"
     assert "/opt/datadog-agent/etc/datadog.yaml" in missing["msg"] and "Is the Agent installed" in missing["msg"]
