@@ -145,7 +145,7 @@ public_connections:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils import agent_host, agent_intake, catalog
-from ansible_collections.datadog_privatelink.aws.plugins.module_utils.agent_intake import _hex_address, decide  # noqa: F401  (tests)
+from ansible_collections.datadog_privatelink.aws.plugins.module_utils.agent_intake import decide
 
 
 def main():
