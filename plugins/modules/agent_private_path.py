@@ -30,8 +30,8 @@ description:
   - When no restart is due, the addresses the running Agent uses are recorded, so that a later move is seen.
     After a restart, record them with M(datadog_privatelink.aws.agent_intake_addresses) and
     O(datadog_privatelink.aws.agent_intake_addresses#module:record=true) (the C(agent) role's handler does).
-  - C(changed) is true exactly when a restart is due (file changed or names moved): notify the restart from
-    this task.
+  - C(changed) is true exactly when a restart is due (file changed or names moved), so notify the restart
+    from this task.
 author:
   - datadog_privatelink.aws contributors (@datadog-privatelink)
 requirements:
