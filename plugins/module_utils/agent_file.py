@@ -85,7 +85,6 @@ def lock(path, exists, deadline):
             os.close(fd)
 
 
-
 def edit(module, path, settings, result, compose_service=None, create=False, backup=False, validate=None,
          lock_timeout=30):
     """Set ``settings`` in the YAML file ``path`` (check mode: predict); fail the module with what to change.
