@@ -15,16 +15,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import re
-
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.text.converters import to_native
-from ansible.module_utils.parsing.convert_bool import BOOLEANS_FALSE, BOOLEANS_TRUE
 
-from ansible_collections.datadog_privatelink.aws.plugins.module_utils import catalog, yaml_edit
-
-# Agents older than these read logs_config.use_http; force_use_http came with 6.19/7.19.
-FORCE_USE_HTTP_SINCE = {6: (6, 19), 7: (7, 19)}
+from ansible_collections.datadog_privatelink.aws.plugins.module_utils import agent_keys, catalog, yaml_edit
 
 
 def agent_version(text):
@@ -33,61 +27,17 @@ def agent_version(text):
     return ".".join(match.groups()) if match else ""
 
 
-def needs_use_http(version):
-    """True when an Agent of this version reads use_http (None when unknown)."""
-    match = re.match(r"^(\d+)\.(\d+)", version or "")
-    if not match:
-        return None
-    major, minor = int(match.group(1)), int(match.group(2))
-    if major < 6:
-        return True
-    since = FORCE_USE_HTTP_SINCE.get(major)
-    return since is not None and (major, minor) < since
-
-
-def _mode(value, name):
-    if isinstance(value, bool):
-        return value
-    text = to_native(value).strip().lower()
-    if text == "auto":
-        return "auto"
-    if text in BOOLEANS_TRUE:
-        return True
-    if text in BOOLEANS_FALSE:
-        return False
-    raise AnsibleFilterError("%s must be auto, true or false, got %r." % (name, value))
-
-
-def dd_site(site):
-    try:
-        return catalog.site_facts(site)["dd_site"]
-    except catalog.CatalogError as exc:
-        raise AnsibleFilterError("agent_site: %s" % to_native(exc))
-
-
 def agent_settings(force_use_http=True, use_http="auto", version="", site=""):
     """The keys the role owns in datadog.yaml, as {dotted key: value}."""
-    settings = {}
-    if force_use_http:
-        settings["logs_config.force_use_http"] = True
-    mode = _mode(use_http, "agent_use_http")
-    if mode == "auto":
-        # An Agent we cannot read may be old: use_http is harmless on new ones.
-        mode = bool(force_use_http) and needs_use_http(version) is not False
-    if mode:
-        settings["logs_config.use_http"] = True
-    if site:
-        settings["site"] = dd_site(site)
-    return settings
+    try:
+        return agent_keys.settings(force_use_http, use_http, version, site)
+    except ValueError as exc:
+        raise AnsibleFilterError(to_native(exc))
 
 
 def agent_container_env(settings):
     """{'logs_config.force_use_http': True} -> {'DD_LOGS_CONFIG_FORCE_USE_HTTP': 'true'}."""
-    env = {}
-    for key, value in (settings or {}).items():
-        name = "DD_" + key.replace(".", "_").upper()
-        env[name] = ("true" if value else "false") if isinstance(value, bool) else to_native(value)
-    return env
+    return agent_keys.container_env(settings)
 
 
 def agent_yaml_set(text, settings):

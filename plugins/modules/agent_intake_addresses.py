@@ -142,128 +142,10 @@ public_connections:
   elements: str
 """
 
-import ipaddress
-import json
-import os
-import tempfile
-
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.datadog_privatelink.aws.plugins.module_utils import agent_host, catalog
-
-# The private ranges, and loopback: a connection to this host is never the public path.
-NOT_PUBLIC = agent_host.PRIVATE_NETWORKS + (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))
-_TCP_LIVE_STATES = ("01", "02")  # ESTABLISHED, SYN_SENT
-
-
-def is_private(address):
-    return agent_host.in_networks(address, NOT_PUBLIC)
-
-
-def alive_pids(pid_files):
-    pids = []
-    for path in pid_files:
-        try:
-            with open(path) as handle:
-                pid = int(handle.read().split()[0])
-        except (IOError, OSError, ValueError, IndexError):
-            continue
-        if os.path.exists("/proc/%d/stat" % pid):
-            pids.append(pid)
-    return pids
-
-
-def process_identity(pid):
-    """boot id + start time: the same only for the same process (a pid can be reused, a start time cannot)."""
-    with open("/proc/%d/stat" % pid) as handle:
-        fields = handle.read().rsplit(")", 1)[1].split()
-    try:
-        with open("/proc/sys/kernel/random/boot_id") as handle:
-            boot = handle.read().strip()
-    except (IOError, OSError):
-        boot = ""
-    return "%s:%s:%d" % (boot, fields[19], pid)  # field 22 of stat: start time in clock ticks since boot
-
-
-def _hex_address(text):
-    address, port = text.split(":")
-    raw = bytes.fromhex(address)
-    if len(raw) == 4:
-        packed = raw[::-1]
-    else:  # IPv6: four 32-bit words, each in host (little-endian) order
-        packed = b"".join(raw[i:i + 4][::-1] for i in range(0, 16, 4))
-    return str(ipaddress.ip_address(packed)), int(port, 16)
-
-
-def connections(pid, ports):
-    """Remote (address, port) of the process's live TCP connections to the given ports."""
-    inodes = set()
-    fd_dir = "/proc/%d/fd" % pid
-    for fd in os.listdir(fd_dir):
-        try:
-            target = os.readlink(os.path.join(fd_dir, fd))
-        except OSError:
-            continue
-        if target.startswith("socket:["):
-            inodes.add(target[8:-1])
-    found = []
-    for table in ("tcp", "tcp6"):
-        try:
-            with open("/proc/%d/net/%s" % (pid, table)) as handle:
-                lines = handle.read().splitlines()[1:]
-        except (IOError, OSError):
-            continue
-        for line in lines:
-            fields = line.split()
-            if fields[9] in inodes and fields[3] in _TCP_LIVE_STATES:
-                address, port = _hex_address(fields[2])
-                if address.startswith("::ffff:"):
-                    address = address[7:]
-                if port in ports:
-                    found.append((address, port))
-    return sorted(set(found))
-
-
-def load(path):
-    try:
-        with open(path) as handle:
-            data = json.load(handle)
-    except (IOError, OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
-
-
-def save(path, data):
-    directory = os.path.dirname(path) or "."
-    if not os.path.isdir(directory):
-        os.makedirs(directory, 0o755)
-    handle, partial = tempfile.mkstemp(dir=directory, prefix=".intake-addresses-")
-    with os.fdopen(handle, "w") as out:
-        json.dump(data, out, sort_keys=True, indent=1)
-    os.chmod(partial, 0o644)
-    os.rename(partial, path)  # readers never see a half-written record
-
-
-def moved(before, now):
-    return ["%s moved from %s to %s" % (name, ", ".join(before.get(name) or ["nothing"]), ", ".join(now[name] or ["nothing"]))
-            for name in sorted(now) if sorted(before.get(name) or []) != now[name]]
-
-
-def decide(now, recorded, identity, live):
-    """(restart due, reason, public connections) - the rule, without I/O."""
-    if identity is None:
-        return False, "no Agent process is running: it resolves the names when it starts", []
-    if recorded and recorded.get("agent") == identity:
-        changes = moved(recorded.get("addresses") or {}, now)
-        if changes:
-            return True, "; ".join(changes) + " since the Agent started", []
-        return False, "the intake names resolve as when the running Agent was recorded", []
-    current = set(a for addresses in now.values() for a in addresses)
-    stale = ["%s:%d" % c for c in live if not is_private(c[0]) and c[0] not in current]
-    if stale:
-        return True, ("the Agent still holds connections to public addresses (%s) that none of its intake names "
-                      "resolves to any more" % ", ".join(stale)), stale
-    return False, "the running Agent holds no connection that the current addresses would change", stale
+from ansible_collections.datadog_privatelink.aws.plugins.module_utils import agent_host, agent_intake, catalog
+from ansible_collections.datadog_privatelink.aws.plugins.module_utils.agent_intake import decide
 
 
 def main():
@@ -273,11 +155,9 @@ def main():
             services=dict(type="list", elements="str", default=[]),
             agent_version=dict(type="str", default=""),
             config_path=dict(type="path"),
-            pid_files=dict(type="list", elements="path", default=["/opt/datadog-agent/run/agent.pid",
-                                                                  "/opt/datadog-agent/run/trace-agent.pid",
-                                                                  "/opt/datadog-agent/run/process-agent.pid"]),
-            ports=dict(type="list", elements="int", default=[443, 10516]),
-            state_path=dict(type="path", default="/var/lib/datadog-privatelink/intake-addresses.json"),
+            pid_files=dict(type="list", elements="path", default=list(agent_intake.DEFAULT_PID_FILES)),
+            ports=dict(type="list", elements="int", default=list(agent_intake.DEFAULT_PORTS)),
+            state_path=dict(type="path", default=agent_intake.DEFAULT_STATE_PATH),
             record=dict(type="bool", default=False),
         ),
         supports_check_mode=True,
@@ -290,35 +170,25 @@ def main():
         names = agent_host.agent_names(site, params["services"], version)
     except (catalog.CatalogError, ValueError) as error:
         module.fail_json(msg=str(error))
-    now = dict((n["name"], agent_host.resolve(n["name"])[0]) for n in names)
-    pids = alive_pids(params["pid_files"])
+    now = agent_intake.addresses_now(names)
     try:
-        identity = process_identity(pids[0]) if pids else None
-        live = sorted(set(c for pid in pids for c in connections(pid, params["ports"])))
+        pids, identity, live = agent_intake.running_agent(params["pid_files"], params["ports"])
     except (IOError, OSError) as error:
         module.fail_json(msg="Cannot read the Agent's processes in /proc (%s): run this task as root." % error)
-    recorded = load(params["state_path"])
+    recorded = agent_intake.load(params["state_path"])
     result = dict(addresses=now, recorded=(recorded or {}).get("addresses"), agent_pids=pids)
 
     if params["record"]:
-        if identity and not module.check_mode and recorded != {"agent": identity, "addresses": now}:
-            try:
-                save(params["state_path"], {"agent": identity, "addresses": now})
-            except (IOError, OSError) as error:
-                module.fail_json(msg="Cannot write %s: %s" % (params["state_path"], error.strerror or error), **result)
+        agent_intake.remember(module, params["state_path"], identity, now, recorded, result)
         module.exit_json(changed=False, restart_due=False, reason="recorded the addresses of the running Agent",
                          public_connections=[], **result)
 
     due, reason, public = decide(now, recorded, identity, live)
-    if not due and identity and not module.check_mode and recorded != {"agent": identity, "addresses": now}:
-        try:  # nothing to move: remember what this Agent uses, so that a later move is seen
-            save(params["state_path"], {"agent": identity, "addresses": now})
-        except (IOError, OSError) as error:
-            module.fail_json(msg="Cannot write %s: %s" % (params["state_path"], error.strerror or error), **result)
-    diff = dict(before=json.dumps((recorded or {}).get("addresses") or {}, indent=1, sort_keys=True) + "\n",
-                after=json.dumps(now, indent=1, sort_keys=True) + "\n") if due else None
-    module.exit_json(changed=due, restart_due=due, reason=reason, public_connections=public,
-                     **dict(result, diff=diff) if diff else result)
+    if not due:  # nothing to move: remember what this Agent uses, so that a later move is seen
+        agent_intake.remember(module, params["state_path"], identity, now, recorded, result)
+    if due:
+        result["diff"] = agent_intake.diff(recorded, now)
+    module.exit_json(changed=due, restart_due=due, reason=reason, public_connections=public, **result)
 
 
 if __name__ == "__main__":

@@ -40,6 +40,15 @@ PLAY = """
       loop: "{{ agent_files }}"
       register: edits
 
+    - name: The agent role's one call per host on the same files (use_http added, so a diff is shown)
+      datadog_privatelink.aws.agent_private_path:
+        config_path: "{{ item }}"
+        use_http: true
+        agent_version: 7.52.1
+        restart_when_intake_moves: false
+      loop: "{{ agent_files }}"
+      register: private_path
+
     - name: Send logs over HTTPS from the compose Agents
       datadog_privatelink.aws.agent_config:
         path: "{{ item }}"
@@ -61,11 +70,11 @@ PLAY = """
     - name: Show every result
       ansible.builtin.debug:
         var: item
-      loop: "{{ edits.results + compose_edits.results + refusals.results }}"
+      loop: "{{ edits.results + private_path.results + compose_edits.results + refusals.results }}"
 
     - name: Keep the results for the test
       ansible.builtin.copy:
-        content: "{{ {'edits': edits, 'compose': compose_edits, 'refusals': refusals} | to_nice_json }}"
+        content: "{{ {'edits': edits, 'private_path': private_path, 'compose': compose_edits, 'refusals': refusals} | to_nice_json }}"
         dest: "{{ results_file }}"
         mode: "0600"
 """
@@ -102,6 +111,7 @@ def test_agent_config_at_vvv_with_diff_prints_no_secret(tmp_path):
     results = json.loads(results)
     assert [r["changed"] for r in results["edits"]["results"]] == [True] * len(agent_files)
     assert [r["changed"] for r in results["compose"]["results"]] == [True] * len(compose_files)
+    assert [r["changed_keys"] for r in results["private_path"]["results"]] == [["logs_config.use_http"]] * len(agent_files)
     assert [r["failed"] for r in results["refusals"]["results"]] == [True] * len(broken_files)
     for result in results["refusals"]["results"]:
         assert "line " in result["msg"] or "alias" in result["msg"], result["msg"]

@@ -255,7 +255,7 @@ def test_write_failures_say_what_to_change_and_leave_the_file(capsys, monkeypatc
     def refuse(*args, **kwargs):
         raise OSError(fault, os.strerror(fault))
 
-    monkeypatch.setattr(agent_config.tempfile, "mkstemp", refuse)
+    monkeypatch.setattr(tempfile, "mkstemp", refuse)
     result = run(capsys, path=str(example), settings=OWNED)
     assert result["failed"] is True and (words % example if "%s" in words else words) in result["msg"], result["msg"]
     assert "Traceback" not in json.dumps(result) and example.read_bytes() == old
