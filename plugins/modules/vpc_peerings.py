@@ -599,6 +599,7 @@ class Peerings:
                     request["PeerOwnerId"] = peer["account_id"]
                 connection = self.aws.run("request a peering connection from %s to %s" % (self.vpc_id, peer["vpc_id"]),
                                           aws_ec2.create_vpc_peering_connection, self.ec2, **request)
+                connection = dict(connection, Tags=ansible_dict_to_boto3_tag_list(tags))
                 self.retarget_routes(peer["vpc_id"], connection["VpcPeeringConnectionId"])
             self.created.append(connection["VpcPeeringConnectionId"])
         elif plan.ownership(connection) is None:
@@ -639,6 +640,9 @@ class Peerings:
                 pcx, peer["region"] if accepter_is_peer else self.region), VpcPeeringConnectionId=pcx,
                 ignore=("InvalidVpcPeeringConnectionID.NotFound", "InvalidStateTransition"))
             if answer is not None:
+                if pcx in self.created and accepter_is_peer:  # tags stay on the side that set them: the peer sees its own
+                    self.aws.call(client, "create_tags", "tag %s in %s" % (pcx, peer["region"]), Resources=[pcx],
+                                  Tags=connection.get("Tags") or [])
                 return dict(connection, Status=answer["VpcPeeringConnection"]["Status"])
             if time.time() > deadline:
                 self.module.fail_json(msg="%s was not found in %s after %ss to accept it; rerun to accept it (it exists)."
