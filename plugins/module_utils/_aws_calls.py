@@ -48,9 +48,10 @@ class AwsCalls:
     caller sees what was done before the failing call.
     """
 
-    def __init__(self, module, partial=dict):
+    def __init__(self, module, partial=dict, hint=None):
         self.module = module
         self.partial = partial
+        self.hint = hint  # error -> a sentence saying what to change, or None
         self._clients = {}
 
     def client(self, service, region=None, aws=None):
@@ -76,6 +77,9 @@ class AwsCalls:
 
     def fail(self, error, what):
         """One error style: 'Could not <what>: <AWS's reason>', with the result so far."""
+        hint = self.hint(getattr(error, "exception", None) or error) if self.hint else None
+        if hint:
+            self.module.fail_json(msg="Could not %s: %s" % (what, hint), **self.partial())
         if isinstance(error, AnsibleAWSError):
             if error.exception is not None:
                 self.module.fail_json_aws(error.exception, msg="Could not %s" % what, **self.partial())
@@ -91,14 +95,29 @@ class AwsCalls:
 
     def call(self, client, operation, what, ignore=(), **kwargs):
         """One retried call; error codes in `ignore` return None (for instance an already deleted resource)."""
+        return self.attempt(client, operation, what, ignore, **kwargs)[0]
+
+    def attempt(self, client, operation, what, expected=(), **kwargs):
+        """One retried call: (answer, None), or (None, code) for an error code the caller expects."""
         try:
-            return getattr(client, operation)(aws_retry=True, **kwargs)
+            return getattr(client, operation)(aws_retry=True, **kwargs), None
         except botocore.exceptions.ClientError as e:
-            if e.response.get("Error", {}).get("Code") in ignore:
-                return None
+            code = e.response.get("Error", {}).get("Code")
+            if code in expected:
+                return None, code
             self.fail(e, what)
         except botocore.exceptions.BotoCoreError as e:
             self.fail(e, what)
+
+    def token_pages(self, client, operation, key, what, **kwargs):
+        """Every item of an answer paged by NextToken, for the operations botocore has no paginator for."""
+        items = []
+        while True:
+            page = self.call(client, operation, what, **kwargs)
+            items.extend(page.get(key, []))
+            if not page.get("NextToken"):
+                return items
+            kwargs["NextToken"] = page["NextToken"]
 
     def pages(self, client, operation, key, what, **kwargs):
         """Every item of a paginated answer, each page retried."""

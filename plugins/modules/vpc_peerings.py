@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 module: vpc_peerings
 short_description: Peer the Datadog endpoint VPC with Agent VPCs - connections, exact routes both ways, TCP 443 rules
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - For the peered-region scenario (endpoints in Datadog's region, Agents in other VPCs, regions or
     accounts), ensures in one call that the endpoint VPC O(vpc_id) is peered with every VPC of
