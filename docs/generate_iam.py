@@ -71,7 +71,10 @@ def policies(catalog):
                   ["arn:aws:ec2:*:*:vpc/*", "arn:aws:ec2:*:*:vpc-peering-connection/*"]),
         statement("DeleteOwnedPeering", ["ec2:DeleteVpcPeeringConnection"],
                   "arn:aws:ec2:*:*:vpc-peering-connection/*", owned),
-        statement("RoutesThroughPeering", ["ec2:CreateRoute", "ec2:DeleteRoute"], "arn:aws:ec2:*:*:route-table/*"),
+        statement("RoutesThroughPeering", ["ec2:CreateRoute", "ec2:ReplaceRoute", "ec2:DeleteRoute"], "arn:aws:ec2:*:*:route-table/*"),
+        # A connection made by hand is adopted: tagged so, never deleted (DeleteOwnedPeering needs the owner tag).
+        statement("AdoptPeering", ["ec2:CreateTags"], "arn:aws:ec2:*:*:vpc-peering-connection/*",
+                  {"StringEquals": {"aws:RequestTag/%s" % catalog.OWNERSHIP_TAG_KEY: catalog.OWNERSHIP_ADOPTED}}),
     ]
     zones_read = statement("ZonesRead", [
         "route53:ListHostedZones", "route53:ListHostedZonesByVPC", "route53:GetHostedZone",
@@ -91,8 +94,9 @@ def policies(catalog):
                   ["arn:aws:ec2:*:*:vpc-peering-connection/*", "arn:aws:ec2:*:*:vpc/*"]),
         statement("DeleteOwnedPeering", ["ec2:DeleteVpcPeeringConnection"],
                   "arn:aws:ec2:*:*:vpc-peering-connection/*", owned),
-        statement("RoutesThroughPeering", ["ec2:CreateRoute", "ec2:DeleteRoute"], "arn:aws:ec2:*:*:route-table/*"),
-        statement("TagAcceptedPeering", ["ec2:CreateTags"], "arn:aws:ec2:*:*:vpc-peering-connection/*", owned),
+        statement("RoutesThroughPeering", ["ec2:CreateRoute", "ec2:ReplaceRoute", "ec2:DeleteRoute"], "arn:aws:ec2:*:*:route-table/*"),
+        # The accepter side sees none of the requester's tags: it gets its own, owner tag included.
+        statement("TagAcceptedPeering", ["ec2:CreateTags"], "arn:aws:ec2:*:*:vpc-peering-connection/*", tagged_on_create),
         statement("ZoneAssociation", ["route53:AssociateVPCWithHostedZone", "route53:DisassociateVPCFromHostedZone",
                                       "route53:ListHostedZonesByVPC", "route53:GetHostedZone"], "*"),
     ]
