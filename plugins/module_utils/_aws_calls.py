@@ -131,4 +131,3 @@ class AwsCalls:
 @AWSRetry.jittered_backoff()
 def _paginate(paginator, kwargs):
     return paginator.paginate(**kwargs).build_full_result()
-

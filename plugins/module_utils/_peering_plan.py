@@ -126,6 +126,11 @@ def route_target(route):
     return route.get("State", "another route")
 
 
+def dead_peering_route(route):
+    """A blackhole route through a peering connection that no longer exists."""
+    return route.get("State") == "blackhole" and bool(route.get("VpcPeeringConnectionId"))
+
+
 def route_text(route):
     return "%s %s" % (route["route_table_id"], route["destination_cidr"])
 
@@ -156,10 +161,9 @@ def plan_routes(tables, wanted, present=True):
         ours = current is not None and current.get("VpcPeeringConnectionId") == route["vpc_peering_connection_id"]
         if ours == present:
             plan["unchanged"].append(route)
-        elif present and current is not None and not (current.get("State") == "blackhole"
-                                                      and current.get("VpcPeeringConnectionId")):
-            plan["conflicts"].append("%s routes %s through %s" % (route["route_table_id"], route["destination_cidr"],
-                                                                 route_target(current)))
+        elif present and current is not None and not dead_peering_route(current):
+            plan["conflicts"].append("%s routes %s through %s" % (
+                route["route_table_id"], route["destination_cidr"], route_target(current)))
         elif present and current is not None:
             # A blackhole left by a deleted peering connection: replaced (nothing reaches it anyway).
             plan["todo"].append(dict(route, replace=True))
