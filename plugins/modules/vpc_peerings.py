@@ -198,21 +198,57 @@ peers:
   type: list
   elements: dict
   contains:
-    vpc_id: {description: The peer VPC., type: str}
-    region: {description: Its region., type: str}
-    account_id: {description: Its account (the VPC's owner)., type: str}
-    cross_account: {description: Whether it is another account than the endpoint VPC's., type: bool}
-    cidrs: {description: Its CIDRs routed and admitted., type: list, elements: str}
-    peering_connection_id: {description: The connection (C(pcx-to-be-requested) in check mode for a new one)., type: str}
-    status: {description: The connection's status code (C(deleted) once removed)., type: str}
-    ownership: {description: V(created) or V(adopted), or null for a connection this collection does not hold., type: str}
-    owned: {description: Whether this collection holds the connection (created or adopted)., type: bool}
-    route_table_ids: {description: Its route tables used (given or found)., type: list, elements: str}
-    route_tables_found: {description: True when its route tables were not given but found (subnet associations and main table)., type: bool}
-    routes_added: {description: Routes added for it on both sides (C(route_table_id), C(destination))., type: list, elements: dict}
-    routes_removed: {description: Routes removed for it on both sides., type: list, elements: dict}
-    ingress_cidrs_added: {description: Its CIDRs that got a TCP 443 rule., type: list, elements: str}
-    ingress_cidrs_removed: {description: Its CIDRs whose TCP 443 rule was revoked., type: list, elements: str}
+    vpc_id:
+      description: The peer VPC.
+      type: str
+    region:
+      description: Its region.
+      type: str
+    account_id:
+      description: Its account (the VPC's owner).
+      type: str
+    cross_account:
+      description: Whether it is another account than the endpoint VPC's.
+      type: bool
+    cidrs:
+      description: Its CIDRs routed and admitted.
+      type: list
+      elements: str
+    peering_connection_id:
+      description: The connection (C(pcx-to-be-requested) in check mode for a new one).
+      type: str
+    status:
+      description: The connection's status code (C(deleted) once removed).
+      type: str
+    ownership:
+      description: V(created) or V(adopted), or null for a connection this collection does not hold.
+      type: str
+    owned:
+      description: Whether this collection holds the connection (created or adopted).
+      type: bool
+    route_table_ids:
+      description: Its route tables used (given or found).
+      type: list
+      elements: str
+    route_tables_found:
+      description: True when its route tables were not given but found (subnet associations and main table).
+      type: bool
+    routes_added:
+      description: Routes added for it on both sides (C(route_table_id), C(destination)).
+      type: list
+      elements: dict
+    routes_removed:
+      description: Routes removed for it on both sides.
+      type: list
+      elements: dict
+    ingress_cidrs_added:
+      description: Its CIDRs that got a TCP 443 rule.
+      type: list
+      elements: str
+    ingress_cidrs_removed:
+      description: Its CIDRs whose TCP 443 rule was revoked.
+      type: list
+      elements: str
   sample:
     - vpc_id: vpc-0aaaaaaaaaaaaaaaa
       region: eu-west-1
@@ -396,7 +432,7 @@ class Peerings:
         self.endpoint_tables = self.aws.run("describe the route tables of %s" % self.vpc_id, aws_ec2.describe_route_tables,
                                             self.ec2, Filters=vpc_filter([self.vpc_id]))
         self.peer_tables = {}
-        reachable = [x for x in self.peers] + [r["peer"] for r in self.removals if not r["peer"]["cross_account"]
+        reachable = list(self.peers) + [r["peer"] for r in self.removals if not r["peer"]["cross_account"]
                                                or r["peer"] in self.peers]
         for group in self.groups_of_peers(reachable):
             tables = self.aws.run("describe the route tables of the Agent VPCs in %s" % group[0]["region"],
