@@ -432,8 +432,9 @@ class Peerings:
         self.endpoint_tables = self.aws.run("describe the route tables of %s" % self.vpc_id, aws_ec2.describe_route_tables,
                                             self.ec2, Filters=vpc_filter([self.vpc_id]))
         self.peer_tables = {}
-        reachable = list(self.peers) + [r["peer"] for r in self.removals if not r["peer"]["cross_account"]
-                                               or r["peer"] in self.peers]
+        # Peers taken off the list are reached with the endpoint's credentials: same account only.
+        unlisted = [r["peer"] for r in self.removals if r["peer"] not in self.peers and not r["peer"]["cross_account"]]
+        reachable = list(self.peers) + unlisted
         for group in self.groups_of_peers(reachable):
             tables = self.aws.run("describe the route tables of the Agent VPCs in %s" % group[0]["region"],
                                   aws_ec2.describe_route_tables, self.peer_client(group[0]),
