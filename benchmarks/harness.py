@@ -33,9 +33,13 @@ def sandbox(pending_seconds, region="us-east-1"):
     return box
 
 
-def fresh_network(region, cidr, zones="ab", https_from=None):
-    """A VPC with DNS attributes on, one subnet per zone, a group admitting TCP 443, its main route table."""
-    ec2 = boto3.client("ec2", region_name=region)
+def fresh_network(region, cidr, zones="ab", https_from=None, keys=None):
+    """A VPC with DNS attributes on, one subnet per zone, a group admitting TCP 443, its main route table.
+
+    keys: access_key and secret_key of another account of the sandbox (default: the first one).
+    """
+    credentials = {"aws_access_key_id": keys["access_key"], "aws_secret_access_key": keys["secret_key"]} if keys else {}
+    ec2 = boto3.client("ec2", region_name=region, **credentials)
     vpc_id = ec2.create_vpc(CidrBlock=cidr)["Vpc"]["VpcId"]
     for attribute in ("EnableDnsSupport", "EnableDnsHostnames"):
         ec2.modify_vpc_attribute(VpcId=vpc_id, **{attribute: {"Value": True}})
@@ -51,10 +55,10 @@ def fresh_network(region, cidr, zones="ab", https_from=None):
             "route_table_ids": [t["RouteTableId"] for t in tables], "cidr": cidr}
 
 
-def run_playbook(box, playbook, variables):
-    """Run a playbook once; return wall time, API calls (total and by operation) and the recap."""
+def run_playbook(box, playbook, variables, collections=COLLECTIONS):
+    """Run a playbook once (with the collection found in `collections`); return wall time, API calls and the recap."""
     box.reset_calls()
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS), ANSIBLE_NOCOLOR="1")
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(collections), ANSIBLE_NOCOLOR="1")
     start = time.monotonic()
     process = subprocess.run(["ansible-playbook", str(playbook), "-e", json.dumps(variables)],
                              capture_output=True, text=True, env=env, check=False)

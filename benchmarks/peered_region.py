@@ -1,42 +1,75 @@
 #!/usr/bin/env python
 """Benchmark: the peered-region scenario against the sandbox.
 
-1. The whole playbooks/peered_region.yml (endpoints without private DNS, peering to two Agent
-   VPCs in two regions, ten zones with alias records and associations), first run and rerun.
+1. The whole peered_region playbook (endpoints without private DNS, peering to three Agent VPCs
+   in two regions and two accounts, ten zones with alias records and associations), first run
+   and no-change rerun, side by side: this checkout, and the collection at a reference commit
+   (default 0.2.0's peering role planned in Jinja, --reference) on networks of their own.
 2. Its DNS part alone, the collection's private_zones against what users do today
    (amazon.aws.route53_zone and amazon.aws.route53 in loops), first run and rerun.
 
-    python benchmarks/peered_region.py [--pending-seconds 3] [--json PATH]
+    python benchmarks/peered_region.py [--pending-seconds 3] [--reference COMMIT] [--json PATH]
 """
 
 import argparse
+import subprocess
+import tempfile
+from pathlib import Path
 
 from harness import PLAYBOOKS, ROOT, fresh_network, load_catalog, report, run_playbook, sandbox
 
+from sandbox.server import access_key_for
+
 REGION = "us-east-1"
 SITE = "us1"
+OTHER_ACCOUNT = "222222222222"
+OTHER_KEYS = {"access_key": access_key_for(OTHER_ACCOUNT), "secret_key": "bench"}
+# The last commit whose peering role planned in Jinja (before vpc_peerings).
+REFERENCE = "bbb5a94"
+
+
+def reference_collections(commit, into):
+    """The collection at `commit`, unpacked where ansible-playbook finds it."""
+    target = Path(into) / "ansible_collections" / "datadog_privatelink" / "aws"
+    target.mkdir(parents=True)
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", commit], capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
+    return Path(into)
+
+
+def scenario(octet):
+    """Endpoint VPC in us-east-1; Agent VPCs in eu-west-1, ap-northeast-1 and eu-west-1 of another account."""
+    endpoint = fresh_network(REGION, "10.%d.0.0/16" % octet)
+    agents = [fresh_network("eu-west-1", "10.%d.0.0/16" % (octet + 1), zones="a"),
+              fresh_network("ap-northeast-1", "10.%d.0.0/16" % (octet + 2), zones="a"),
+              fresh_network("eu-west-1", "10.%d.0.0/16" % (octet + 3), zones="a", keys=OTHER_KEYS)]
+    peers = [{"vpc_id": a["vpc_id"], "region": a["region"], "route_table_ids": a["route_table_ids"]} for a in agents]
+    peers[2].update(account_id=OTHER_ACCOUNT, aws=OTHER_KEYS)
+    return {"endpoints_site": SITE, "endpoints_vpc_id": endpoint["vpc_id"], "endpoints_subnet_ids": endpoint["subnet_ids"],
+            "peering_endpoint_route_table_ids": endpoint["route_table_ids"], "peering_agent_vpcs": peers}
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pending-seconds", type=float, default=3.0)
+    parser.add_argument("--reference", default=REFERENCE, help="commit of the collection to compare with ('' to skip)")
     parser.add_argument("--json", default=str(ROOT / ".cache" / "bench" / "peered_region.json"))
     args = parser.parse_args()
     catalog = load_catalog()
     box = sandbox(args.pending_seconds, REGION)
     results = {}
     try:
-        endpoint = fresh_network(REGION, "10.100.0.0/16")
-        agents = [fresh_network("eu-west-1", "10.101.0.0/16", zones="a"), fresh_network("ap-northeast-1", "10.102.0.0/16", zones="a")]
-        scenario = {
-            "endpoints_site": SITE, "endpoints_vpc_id": endpoint["vpc_id"], "endpoints_subnet_ids": endpoint["subnet_ids"],
-            "peering_endpoint_route_table_ids": endpoint["route_table_ids"],
-            "peering_agent_vpcs": [{"vpc_id": a["vpc_id"], "region": a["region"], "route_table_ids": a["route_table_ids"]}
-                                   for a in agents],
-        }
-        playbook = ROOT / "playbooks" / "peered_region.yml"
-        results["collection: peered_region playbook"] = {
-            "first run": run_playbook(box, playbook, scenario), "rerun": run_playbook(box, playbook, scenario)}
+        with tempfile.TemporaryDirectory() as scratch:
+            approaches = [("collection: peered_region playbook", None, 100)]
+            if args.reference:
+                approaches.append(("at %s: peered_region playbook" % args.reference,
+                                   reference_collections(args.reference, scratch), 130))
+            for label, collections, octet in approaches:
+                variables = scenario(octet)
+                playbook = "datadog_privatelink.aws.peered_region"
+                extra = {"collections": collections} if collections else {}
+                results[label] = {"first run": run_playbook(box, playbook, variables, **extra),
+                                  "rerun": run_playbook(box, playbook, variables, **extra)}
 
         # The DNS part alone, each approach on its own endpoint VPC (private DNS off) and Agent VPCs.
         for label, book, octet in (("collection: private_zones", "peered_zones_collection.yml", 110),
@@ -58,7 +91,7 @@ def main():
                               "rerun": run_playbook(box, PLAYBOOKS / book, variables)}
     finally:
         box.stop()
-    report("Peered region, %d Datadog services (%s), 2 Agent VPCs in 2 regions, sandbox pending time %.1f s"
+    report("Peered region, %d Datadog services (%s), 3 Agent VPCs in 2 regions and 2 accounts, sandbox pending time %.1f s"
            % (len(catalog.SERVICE_KEYS), SITE, args.pending_seconds), results, args.json)
 
 

@@ -79,10 +79,13 @@ def policies(catalog):
                   ["arn:aws:ec2:*:*:vpc/*", "arn:aws:ec2:*:*:vpc-peering-connection/*"]),
         statement("DeleteOwnedPeering", ["ec2:DeleteVpcPeeringConnection"],
                   "arn:aws:ec2:*:*:vpc-peering-connection/*", owned),
-        statement("RoutesThroughPeering", ["ec2:CreateRoute", "ec2:DeleteRoute"], "arn:aws:ec2:*:*:route-table/*"),
+        statement("RoutesThroughPeering", ["ec2:CreateRoute", "ec2:ReplaceRoute", "ec2:DeleteRoute"], "arn:aws:ec2:*:*:route-table/*"),
         # An Agent VPC of this same account (in another region) has its peering accepted with these credentials.
         statement("AcceptPeeringOfOwnAgentVpcs", ["ec2:AcceptVpcPeeringConnection"],
                   ["arn:aws:ec2:*:*:vpc-peering-connection/*", "arn:aws:ec2:*:*:vpc/*"]),
+        # A connection made by hand is adopted: tagged so, never deleted (DeleteOwnedPeering needs the owner tag).
+        statement("AdoptPeering", ["ec2:CreateTags"], "arn:aws:ec2:*:*:vpc-peering-connection/*",
+                  {"StringEquals": {"aws:RequestTag/%s" % catalog.OWNERSHIP_TAG_KEY: catalog.OWNERSHIP_ADOPTED}}),
     ]
     zones_read = statement("ZonesRead", [
         "route53:ListHostedZones", "route53:ListHostedZonesByVPC", "route53:GetHostedZone",
@@ -102,8 +105,8 @@ def policies(catalog):
                   ["arn:aws:ec2:*:*:vpc-peering-connection/*", "arn:aws:ec2:*:*:vpc/*"]),
         statement("DeleteOwnedPeering", ["ec2:DeleteVpcPeeringConnection"],
                   "arn:aws:ec2:*:*:vpc-peering-connection/*", owned),
-        statement("RoutesThroughPeering", ["ec2:CreateRoute", "ec2:DeleteRoute"], "arn:aws:ec2:*:*:route-table/*"),
-        # The accepter sees none of the requester's tags (each account tags its side): it tags the connection as ours.
+        statement("RoutesThroughPeering", ["ec2:CreateRoute", "ec2:ReplaceRoute", "ec2:DeleteRoute"], "arn:aws:ec2:*:*:route-table/*"),
+        # The accepter side sees none of the requester's tags: it gets its own, owner tag included.
         statement("TagAcceptedPeering", ["ec2:CreateTags"], "arn:aws:ec2:*:*:vpc-peering-connection/*", tagged_on_create),
         statement("ZoneAssociation", ["route53:AssociateVPCWithHostedZone", "route53:DisassociateVPCFromHostedZone",
                                       "route53:ListHostedZonesByVPC", "route53:GetHostedZone"], "*"),

@@ -179,6 +179,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
+from ansible_collections.datadog_privatelink.aws.plugins.module_utils._site_args import site_argument_spec
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils import catalog, path_plan
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils.aws_reads import all_service_details, all_vpc_endpoints
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils.endpoint_plan import GONE_STATES
@@ -239,10 +240,7 @@ def a_record(route53_clients, zone_id, name):
 
 def main():
     module = AnsibleAWSModule(
-        argument_spec=dict(
-            site=dict(type="str", required=True),
-            services=dict(type="list", elements="str", default=[]),
-            service_names=dict(type="dict", default={}),
+        argument_spec=site_argument_spec(
             vpc_id=dict(type="str", required=True),
             agent_vpcs=dict(type="list", elements="dict", default=[], options=dict(
                 vpc_id=dict(type="str", required=True),

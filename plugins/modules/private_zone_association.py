@@ -87,41 +87,17 @@ vpc_dns_enabled:
   elements: str
 """
 
-try:
-    import botocore
-except ImportError:
-    pass  # handled by AnsibleAWSModule
-
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils import vpc_dns
+from ansible_collections.datadog_privatelink.aws.plugins.module_utils._aws_calls import AwsCalls
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils.zone_plan import credentials_problem
 
 
-def fail_aws(module, error, msg, **result):
-    problem = credentials_problem(error)
-    if problem:
-        module.fail_json(msg="%s: %s. Give this task the credentials of the account that owns %s (access_key and "
-                         "secret_key, session_token, profile, or the AWS_* environment variables)."
-                         % (msg, problem, module.params["vpc_id"]), **result)
-    module.fail_json_aws(error, msg=msg, **result)
-
-
-def list_vpc_zones(module, route53, vpc_id, region):
+def list_vpc_zones(aws, route53, vpc_id, region):
     """{zone id: name} of the private zones the VPC is associated with (every account's)."""
-    try:
-        summaries = []
-        kwargs = {"VPCId": vpc_id, "VPCRegion": region}
-        while True:
-            page = route53.list_hosted_zones_by_vpc(aws_retry=True, **kwargs)
-            summaries.extend(page.get("HostedZoneSummaries", []))
-            if not page.get("NextToken"):
-                break
-            kwargs["NextToken"] = page["NextToken"]
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-        fail_aws(module, e, "Could not list the hosted zones of %s" % vpc_id)
+    summaries = aws.token_pages(route53, "list_hosted_zones_by_vpc", "HostedZoneSummaries", "list the hosted zones of %s" % vpc_id,
+                                VPCId=vpc_id, VPCRegion=region)
     return dict((s["HostedZoneId"].split("/")[-1], s.get("Name", "").rstrip(".")) for s in summaries)
 
 
@@ -140,56 +116,57 @@ def main():
     vpc_id = params["vpc_id"]
     region = params["vpc_region"] or module.region
     zone_ids = [z.split("/")[-1] for z in params["zone_ids"]]
-    route53 = module.client("route53", retry_decorator=AWSRetry.jittered_backoff())
-    ec2 = module.client("ec2", region=region, retry_decorator=AWSRetry.jittered_backoff())
     result = dict(changed=False, associated=[], disassociated=[], zones=[], vpc_dns_enabled=[])
+
+    def hint(error):
+        problem = credentials_problem(error)
+        return problem and ("%s. Give this task the credentials of the account that owns %s (access_key and secret_key, "
+                            "session_token, profile, or the AWS_* environment variables)" % (problem, vpc_id))
+
+    aws = AwsCalls(module, lambda: result, hint)
+    route53 = aws.client("route53")
+    ec2 = aws.client("ec2", region)
 
     if params["state"] == "present":
         try:
-            off = vpc_dns.attributes_off(ec2, vpc_id)
+            off = aws.run("read the DNS attributes of %s" % vpc_id, vpc_dns.attributes_off, ec2, vpc_id)
         except vpc_dns.VpcNotFound:
             module.fail_json(msg="VPC %s not found in %s with these credentials: run this task with the account "
                              "that owns the VPC." % (vpc_id, region))
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-            fail_aws(module, e, "Could not read the DNS attributes of %s" % vpc_id)
         if off and not params["enable_vpc_dns"]:
             module.fail_json(msg=vpc_dns.refusal(vpc_id, off, region))
         for attribute in off:
             result["changed"] = True
             result["vpc_dns_enabled"].append(attribute)
             if not module.check_mode:
-                try:
-                    vpc_dns.turn_on(ec2, vpc_id, attribute)
-                except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-                    fail_aws(module, e, "Could not turn on %s of %s" % (attribute, vpc_id))
+                aws.run("turn on %s of %s" % (attribute, vpc_id), vpc_dns.turn_on, ec2, vpc_id, attribute)
 
-    current = list_vpc_zones(module, route53, vpc_id, region)
+    current = list_vpc_zones(aws, route53, vpc_id, region)
 
-    if params["state"] == "present":
-        todo, key, action = [z for z in zone_ids if z not in current], "associated", route53.associate_vpc_with_hosted_zone
-    else:
-        todo, key, action = [z for z in zone_ids if z in current], "disassociated", route53.disassociate_vpc_from_hosted_zone
+    present = params["state"] == "present"
+    todo = [z for z in zone_ids if (z not in current) == present]
+    key, operation = ("associated", "associate_vpc_with_hosted_zone") if present else ("disassociated", "disassociate_vpc_from_hosted_zone")
     for zone_id in todo:
         result["changed"] = True
         result[key].append(zone_id)
         if module.check_mode:
             continue
-        try:
-            action(aws_retry=True, HostedZoneId=zone_id, VPC={"VPCRegion": region, "VPCId": vpc_id})
-        except is_boto3_error_code("NotAuthorizedException"):
+        _answer, code = aws.attempt(route53, operation, "change the association of %s with %s" % (vpc_id, zone_id),
+                                    ("NotAuthorizedException", "ConflictingDomainExists", "VPCAssociationNotFound"),
+                                    HostedZoneId=zone_id, VPC={"VPCRegion": region, "VPCId": vpc_id})
+        if code is None:
+            continue
+        if code == "NotAuthorizedException":
             module.fail_json(msg="Zone %s has no association authorization for %s (%s): run "
                              "datadog_privatelink.aws.private_zones with this VPC (and its account_id) in vpcs first, "
                              "with the zones' account." % (zone_id, vpc_id, region), **result)
-        except is_boto3_error_code(["ConflictingDomainExists", "VPCAssociationNotFound"]):  # pylint: disable=duplicate-except
-            now = list_vpc_zones(module, route53, vpc_id, region)
-            if (zone_id in now) == (params["state"] == "present"):
-                continue  # a racing run made this very change
-            others = ", ".join("%s (%s)" % (name, z) for z, name in sorted(now.items())) or "none listed"
-            module.fail_json(msg="VPC %s (%s) is already associated with another private zone of the name of zone %s, and a VPC "
-                             "resolves a name through one zone only. Its zones: %s. Disassociate the one that is not "
-                             "Datadog's (or delete it), then run again." % (vpc_id, region, zone_id, others), **result)
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
-            fail_aws(module, e, "Could not change the association of %s with %s" % (vpc_id, zone_id), **result)
+        now = list_vpc_zones(aws, route53, vpc_id, region)
+        if (zone_id in now) == present:
+            continue  # a racing run made this very change
+        others = ", ".join("%s (%s)" % (name, z) for z, name in sorted(now.items())) or "none listed"
+        module.fail_json(msg="VPC %s (%s) is already associated with another private zone of the name of zone %s, and a VPC "
+                         "resolves a name through one zone only. Its zones: %s. Disassociate the one that is not "
+                         "Datadog's (or delete it), then run again." % (vpc_id, region, zone_id, others), **result)
 
     after = (set(current) | set(result["associated"])) - set(result["disassociated"])
     result["zones"] = [{"zone_id": z, "name": current.get(z)} for z in zone_ids if z in after]

@@ -319,6 +319,7 @@ except ImportError:
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
+from ansible_collections.datadog_privatelink.aws.plugins.module_utils._site_args import site_argument_spec
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils import catalog
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils import endpoint_plan
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils import vpc_dns
@@ -861,10 +862,7 @@ class PrivateZones:
 
 def main():
     module = AnsibleAWSModule(
-        argument_spec=dict(
-            site=dict(type="str", required=True),
-            services=dict(type="list", elements="str", default=[]),
-            service_names=dict(type="dict", default={}),
+        argument_spec=site_argument_spec(
             verify=dict(type="bool", default=True),
             vpc_id=dict(type="str", required=True),
             endpoints=dict(type="dict"),

@@ -150,6 +150,7 @@ except ImportError:
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
+from ansible_collections.datadog_privatelink.aws.plugins.module_utils._site_args import site_argument_spec
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils import catalog
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils.endpoint_services import describe_services
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils.endpoint_services import detail_summary
@@ -159,10 +160,7 @@ from ansible_collections.datadog_privatelink.aws.plugins.module_utils.sdk_floor 
 
 def main():
     module = AnsibleAWSModule(
-        argument_spec=dict(
-            site=dict(type="str", required=True),
-            services=dict(type="list", elements="str", default=[]),
-            service_names=dict(type="dict", default={}),
+        argument_spec=site_argument_spec(
             service_region=dict(type="str"),
             verify=dict(type="bool", default=True),
         ),

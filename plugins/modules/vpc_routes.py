@@ -18,9 +18,9 @@ description:
   - Unlike M(amazon.aws.ec2_vpc_route_table), it never rewrites a table - other routes, subnet
     associations and tags are not read back nor written - and it does not pause after a change.
   - A destination already routed through something else is refused (nothing is changed), never
-    replaced. With O(state=absent), a route is deleted only when it goes through the given
-    peering connection.
-  - Used by the C(peering) role, on each side of each peering connection.
+    replaced - except a blackhole route left by a deleted peering connection, which is replaced.
+    With O(state=absent), a route is deleted only when it goes through the given peering connection.
+  - Plans with the same rules as M(datadog_privatelink.aws.vpc_peerings), which the C(peering) role uses.
 author:
   - datadog_privatelink.aws maintainers (@datadog-privatelink)
 options:
@@ -93,22 +93,11 @@ unchanged:
   elements: dict
 """
 
-try:
-    import botocore
-except ImportError:
-    pass  # handled by AnsibleAWSModule
-
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.amazon.aws.plugins.module_utils import ec2 as aws_ec2
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
-
-def route_target(route):
-    """The id a route goes through (peering connection, gateway, ...), or its state."""
-    for key in sorted(route):
-        if key.endswith("Id") and key not in ("DestinationPrefixListId",) and route[key]:
-            return route[key]
-    return route.get("State", "another route")
+from ansible_collections.datadog_privatelink.aws.plugins.module_utils import _peering_plan as plan
+from ansible_collections.datadog_privatelink.aws.plugins.module_utils._aws_calls import AwsCalls
 
 
 def main():
@@ -126,60 +115,42 @@ def main():
     )
     routes = [dict((k, v) for k, v in r.items() if v is not None) for r in module.params["routes"]]
     present = module.params["state"] == "present"
-    client = module.client("ec2", retry_decorator=AWSRetry.jittered_backoff())
-    table_ids = sorted(set(r["route_table_id"] for r in routes))
     result = dict(changed=False, added=[], removed=[], unchanged=[])
+    aws = AwsCalls(module, lambda: result)
+    client = aws.client("ec2")
+    table_ids = sorted(set(r["route_table_id"] for r in routes))
     if not table_ids:
         module.exit_json(**result)
 
-    try:
-        tables = client.describe_route_tables(aws_retry=True, RouteTableIds=table_ids)["RouteTables"]
-    except is_boto3_error_code("InvalidRouteTableID.NotFound") as e:
-        module.fail_json(msg="Route table not found in %s: %s" % (module.region, e.response["Error"].get("Message")))
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
-        module.fail_json_aws(e, msg="Could not describe route tables %s" % ", ".join(table_ids))
-    by_id = dict((t["RouteTableId"], t) for t in tables)
-
-    wrong_vpc = ["%s (in %s, not %s)" % (r["route_table_id"], by_id[r["route_table_id"]]["VpcId"], r["vpc_id"])
-                 for r in routes if r.get("vpc_id") and by_id[r["route_table_id"]]["VpcId"] != r["vpc_id"]]
-    if wrong_vpc:
-        module.fail_json(msg="Route tables outside their VPC: %s." % ", ".join(sorted(set(wrong_vpc))))
-
-    todo, conflicts = [], []
-    for route in routes:
-        current = next((c for c in by_id[route["route_table_id"]].get("Routes", [])
-                        if c.get("DestinationCidrBlock") == route["destination_cidr"]), None)
-        ours = current is not None and current.get("VpcPeeringConnectionId") == route["vpc_peering_connection_id"]
-        if present and ours or not present and not ours:
-            result["unchanged"].append(route)
-        elif present and current is not None:
-            conflicts.append("%s routes %s through %s" % (route["route_table_id"], route["destination_cidr"], route_target(current)))
-        else:
-            todo.append(route)
-    if conflicts:
+    # Filtered rather than by id: an unknown id is then reported by name instead of failing the whole call.
+    tables = aws.run("describe route tables %s" % ", ".join(table_ids), aws_ec2.describe_route_tables, client,
+                     Filters=[{"Name": "route-table-id", "Values": table_ids}])
+    routes_plan = plan.plan_routes(tables, routes, present)
+    if routes_plan["missing"]:
+        module.fail_json(msg="Route table not found in %s: %s." % (module.region, ", ".join(routes_plan["missing"])))
+    if routes_plan["wrong_vpc"]:
+        module.fail_json(msg="Route tables outside their VPC: %s." % ", ".join(routes_plan["wrong_vpc"]))
+    result["unchanged"] = routes_plan["unchanged"]
+    if routes_plan["conflicts"]:
         module.fail_json(msg="Routes to the same destination through something else exist; they are not replaced: %s."
-                         % "; ".join(conflicts), **result)
+                         % "; ".join(routes_plan["conflicts"]), **result)
 
-    for route in todo:
+    for route in routes_plan["todo"]:
         result["changed"] = True
-        result["added" if present else "removed"].append(route)
+        result["added" if present else "removed"].append(dict((k, v) for k, v in route.items() if k != "replace"))
         if module.check_mode:
             continue
-        try:
-            if present:
-                client.create_route(aws_retry=True, RouteTableId=route["route_table_id"], DestinationCidrBlock=route["destination_cidr"],
-                                    VpcPeeringConnectionId=route["vpc_peering_connection_id"])
-            else:
-                client.delete_route(aws_retry=True, RouteTableId=route["route_table_id"], DestinationCidrBlock=route["destination_cidr"])
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-            module.fail_json_aws(e, msg="Could not %s the route to %s in %s; the routes done before it are in the result"
-                                 % ("create" if present else "delete", route["destination_cidr"], route["route_table_id"]), **result)
+        what = "%s the route to %s in %s; the routes done before it are in the result" % (
+            "create" if present else "delete", route["destination_cidr"], route["route_table_id"])
+        if not present:
+            aws.run(what, aws_ec2.delete_route, client, route["route_table_id"], DestinationCidrBlock=route["destination_cidr"])
+        else:
+            aws.run(what, aws_ec2.replace_route if route.get("replace") else aws_ec2.create_route, client, route["route_table_id"],
+                    DestinationCidrBlock=route["destination_cidr"], VpcPeeringConnectionId=route["vpc_peering_connection_id"])
     if module._diff:
         result["diff"] = {
-            "before": {"routes": sorted("%s %s" % (r["route_table_id"], r["destination_cidr"]) for r in
-                                        (result["unchanged"] if present else result["removed"]))},
-            "after": {"routes": sorted("%s %s" % (r["route_table_id"], r["destination_cidr"]) for r in
-                                       (result["unchanged"] + result["added"] if present else []))},
+            "before": {"routes": sorted(plan.route_text(r) for r in (result["unchanged"] if present else result["removed"]))},
+            "after": {"routes": sorted(plan.route_text(r) for r in (result["unchanged"] + result["added"] if present else []))},
         }
     module.exit_json(**result)
 

@@ -53,43 +53,89 @@ def active_peerings(net):
             and p["Status"]["Code"] == "active"]
 
 
-def test_peered_region_two_regions_two_accounts_rerun_then_one_agent_vpc_removed(sandbox):
+def own_group(endpoint):
+    """The user's own endpoint group: TCP 443 from one range of theirs only (no Agent CIDR)."""
+    group = endpoint.client.create_security_group(GroupName="mine", Description="mine", VpcId=endpoint.vpc_id)["GroupId"]
+    endpoint.client.authorize_security_group_ingress(GroupId=group, IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": "192.168.0.0/24", "Description": "theirs"}]}])
+    return group
+
+
+def https_cidrs(endpoint, group):
+    rules = endpoint.client.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [group]}])["SecurityGroupRules"]
+    return sorted(r["CidrIpv4"] for r in rules if not r["IsEgress"] and r.get("FromPort") == 443)
+
+
+def user_route(net):
+    """A route of the user's own in the VPC's main table (through an internet gateway)."""
+    gateway = net.client.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+    net.client.attach_internet_gateway(InternetGatewayId=gateway, VpcId=net.vpc_id)
+    net.client.create_route(RouteTableId=main_table(net)["RouteTableId"], DestinationCidrBlock="172.31.0.0/16", GatewayId=gateway)
+    return gateway
+
+
+def routes(net):
+    return {r["DestinationCidrBlock"]: r.get("VpcPeeringConnectionId") or r.get("GatewayId") for r in main_table(net)["Routes"]}
+
+
+def test_peered_region_two_regions_two_accounts_own_group_rerun_then_one_agent_vpc_taken_off(sandbox):
     endpoint = Network(cidr="10.140.0.0/16")
     eu = Network(region="eu-west-1", cidr="10.141.0.0/16", zones=("a",))
+    ap = Network(region="ap-northeast-1", cidr="10.144.0.0/16", zones=("a",))
     other = Network(region="eu-west-1", cidr="10.142.0.0/16", zones=("a",), account_keys=OTHER_ACCOUNT_KEYS)
     other.other_account = True
+    group = own_group(endpoint)
+    gateways = {net.vpc_id: user_route(net) for net in (endpoint, eu, ap, other)}
+    # The user's own endpoint group, and Agent VPCs whose tables are found (not given).
+    variables = dict(scenario(endpoint, [eu, ap, other]), endpoints_create_security_group=False,
+                     endpoints_security_group_ids=[group])
+    for entry in variables["peering_agent_vpcs"]:
+        del entry["route_table_ids"]
 
     sandbox.reset_calls()
-    rc, output, recap = run_playbook(PLAYBOOK, scenario(endpoint, [eu, other]), check=True)
+    rc, output, recap = run_playbook(PLAYBOOK, variables, check=True)
     assert rc == 0, output
     assert mutating_calls(sandbox.calls()["calls"]) == {}
     assert endpoint.endpoints() == [] and zones_of(endpoint) == {}
 
-    rc, output, recap = run_playbook(PLAYBOOK, scenario(endpoint, [eu, other]))
+    rc, output, recap = run_playbook(PLAYBOOK, variables)
     assert rc == 0, output
     assert all(not e["PrivateDnsEnabled"] for e in endpoint.endpoints())
     zones = zones_of(endpoint)
     wanted = sorted(zone_plan.zone_names(catalog.service_entries("us1", ["api", "metrics", "logs_agent"]), {}))
     assert sorted(zones) == wanted  # one per anchor (api's) or direct name
     for vpcs in zones.values():
-        assert vpcs == {endpoint.vpc_id, eu.vpc_id, other.vpc_id}
-    assert len(active_peerings(eu)) == 1 and len(active_peerings(other)) == 1
+        assert vpcs == {endpoint.vpc_id, eu.vpc_id, ap.vpc_id, other.vpc_id}
+    pcx = {}
+    for net in (eu, ap, other):
+        (connection,) = active_peerings(net)
+        pcx[net.vpc_id] = connection["VpcPeeringConnectionId"]
+        assert routes(net)["10.140.0.0/16"] == pcx[net.vpc_id] and routes(net)["172.31.0.0/16"] == gateways[net.vpc_id]
+    assert {d: t for d, t in routes(endpoint).items() if t and t.startswith("pcx-")} == {
+        "10.141.0.0/16": pcx[eu.vpc_id], "10.144.0.0/16": pcx[ap.vpc_id], "10.142.0.0/16": pcx[other.vpc_id]}
+    assert routes(endpoint)["172.31.0.0/16"] == gateways[endpoint.vpc_id]
+    assert https_cidrs(endpoint, group) == ["10.141.0.0/16", "10.142.0.0/16", "10.144.0.0/16", "192.168.0.0/24"]
     assert "resolves %s" % ", ".join(wanted) in output
     r53 = boto3.client("route53", region_name="us-east-1")
     for zone in r53.list_hosted_zones()["HostedZones"]:  # the used authorizations were deleted
         assert r53.list_vpc_association_authorizations(HostedZoneId=zone["Id"].split("/")[-1])["VPCs"] == []
 
     sandbox.reset_calls()
-    rc, output, recap = run_playbook(PLAYBOOK, scenario(endpoint, [eu, other]))
+    rc, output, recap = run_playbook(PLAYBOOK, variables)
     assert rc == 0 and recap["changed"] == 0, output
     assert mutating_calls(sandbox.calls()["calls"]) == {}
 
-    rc, output, recap = run_playbook(PLAYBOOK, scenario(endpoint, [other], peered_region_removed_agent_vpcs=[agent_entry(eu)]))
+    # Taken off the list, and nothing else said: exactly its peering, routes, rule and associations go.
+    variables["peering_agent_vpcs"] = [e for e in variables["peering_agent_vpcs"] if e["vpc_id"] != eu.vpc_id]
+    rc, output, recap = run_playbook(PLAYBOOK, variables)
     assert rc == 0, output
     for vpcs in zones_of(endpoint).values():
-        assert vpcs == {endpoint.vpc_id, other.vpc_id}
-    # The requester side (the endpoint's region) is where the connection is deleted.
-    assert [p["AccepterVpcInfo"]["VpcId"] for p in active_peerings(endpoint)] == [other.vpc_id]
+        assert vpcs == {endpoint.vpc_id, ap.vpc_id, other.vpc_id}
+    assert sorted(p["AccepterVpcInfo"]["VpcId"] for p in active_peerings(endpoint)) == sorted([ap.vpc_id, other.vpc_id])
+    assert "10.140.0.0/16" not in routes(eu) and routes(eu)["172.31.0.0/16"] == gateways[eu.vpc_id]
+    assert "10.141.0.0/16" not in routes(endpoint) and routes(endpoint)["10.144.0.0/16"] == pcx[ap.vpc_id]
+    assert routes(endpoint)["172.31.0.0/16"] == gateways[endpoint.vpc_id]
+    assert https_cidrs(endpoint, group) == ["10.142.0.0/16", "10.144.0.0/16", "192.168.0.0/24"]
     assert len(endpoint.endpoints()) == 3
 
 

@@ -1,0 +1,133 @@
+# -*- coding: utf-8 -*-
+# Copyright: datadog_privatelink.aws contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""One way to call AWS from the modules: retried, paginated, one error style, other accounts' clients.
+
+Private to this collection. amazon.aws wrappers are used where they exist (they stack an error
+handler on jittered retries and paginate); the calls they lack go through AwsCalls.call.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+try:
+    import botocore
+except ImportError:
+    pass  # handled by AnsibleAWSModule
+
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import _aws_connection_info
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import boto3_conn
+from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
+
+# Credential options a caller may give for another account (the `aws` suboptions).
+CREDENTIAL_KEYS = ("profile", "access_key", "secret_key", "session_token")
+
+# The `aws` suboption spec: another account's credentials, kept out of logs.
+AWS_OPTIONS_SPEC = dict(
+    profile=dict(type="str"),
+    access_key=dict(type="str", no_log=False),
+    secret_key=dict(type="str", no_log=True),
+    session_token=dict(type="str", no_log=True),
+    endpoint_url=dict(type="str"),
+)
+
+
+def given(aws):
+    """The options actually set in an `aws` dict (None and empty strings dropped)."""
+    return dict((key, value) for key, value in (aws or {}).items() if value)
+
+
+class AwsCalls:
+    """AWS clients of one module run, keyed by region and credentials, and guarded calls.
+
+    partial: a callable returning the result so far, attached to every failure so that the
+    caller sees what was done before the failing call.
+    """
+
+    def __init__(self, module, partial=dict, hint=None):
+        self.module = module
+        self.partial = partial
+        self.hint = hint  # error -> a sentence saying what to change, or None
+        self._clients = {}
+
+    def client(self, service, region=None, aws=None):
+        """A client of the module's credentials, or of `aws` (another account) when it sets any."""
+        region = region or self.module.region
+        aws = given(aws)
+        key = (service, region, tuple(sorted(aws.items())))
+        if key not in self._clients:
+            if not aws:
+                self._clients[key] = self.module.client(service, retry_decorator=AWSRetry.jittered_backoff(), region=region)
+            else:
+                params = dict(self.module.params)
+                if any(aws.get(k) for k in CREDENTIAL_KEYS):
+                    params.update((k, aws.get(k)) for k in CREDENTIAL_KEYS)  # never mixed with the module's own
+                if aws.get("endpoint_url"):
+                    params["endpoint_url"] = aws["endpoint_url"]
+                params["region"] = region
+                _region, endpoint, connection = _aws_connection_info(params)
+                client = boto3_conn(self.module, conn_type="client", resource=service, region=region, endpoint=endpoint,
+                                    **connection)
+                self._clients[key] = RetryingBotoClientWrapper(client, AWSRetry.jittered_backoff())
+        return self._clients[key]
+
+    def fail(self, error, what):
+        """One error style: 'Could not <what>: <AWS's reason>', with the result so far."""
+        hint = self.hint(getattr(error, "exception", None) or error) if self.hint else None
+        if hint:
+            self.module.fail_json(msg="Could not %s: %s" % (what, hint), **self.partial())
+        if isinstance(error, AnsibleAWSError):
+            if error.exception is not None:
+                self.module.fail_json_aws(error.exception, msg="Could not %s" % what, **self.partial())
+            self.module.fail_json(msg="Could not %s: %s" % (what, error.message), **self.partial())
+        self.module.fail_json_aws(error, msg="Could not %s" % what, **self.partial())
+
+    def run(self, what, function, *args, **kwargs):
+        """Run an amazon.aws wrapper (or any callable making AWS calls) under the error style."""
+        try:
+            return function(*args, **kwargs)
+        except (AnsibleAWSError, botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+            self.fail(e, what)
+
+    def call(self, client, operation, what, ignore=(), **kwargs):
+        """One retried call; error codes in `ignore` return None (for instance an already deleted resource)."""
+        return self.attempt(client, operation, what, ignore, **kwargs)[0]
+
+    def attempt(self, client, operation, what, expected=(), **kwargs):
+        """One retried call: (answer, None), or (None, code) for an error code the caller expects."""
+        try:
+            return getattr(client, operation)(aws_retry=True, **kwargs), None
+        except botocore.exceptions.ClientError as e:
+            code = e.response.get("Error", {}).get("Code")
+            if code in expected:
+                return None, code
+            self.fail(e, what)
+        except botocore.exceptions.BotoCoreError as e:
+            self.fail(e, what)
+
+    def token_pages(self, client, operation, key, what, **kwargs):
+        """Every item of an answer paged by NextToken, for the operations botocore has no paginator for."""
+        items = []
+        while True:
+            page = self.call(client, operation, what, **kwargs)
+            items.extend(page.get(key, []))
+            if not page.get("NextToken"):
+                return items
+            kwargs["NextToken"] = page["NextToken"]
+
+    def pages(self, client, operation, key, what, **kwargs):
+        """Every item of a paginated answer, each page retried."""
+        try:
+            paginator = client.get_paginator(operation)
+            return _paginate(paginator, kwargs)[key]
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+            self.fail(e, what)
+
+
+@AWSRetry.jittered_backoff()
+def _paginate(paginator, kwargs):
+    return paginator.paginate(**kwargs).build_full_result()
