@@ -12,6 +12,8 @@ import importlib.util
 import os
 import sys
 
+from _generated import write_or_check  # noqa: E402 - docs/ is the script's own folder
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 CATALOG_PATH = os.path.join(HERE, "..", "plugins", "module_utils", "catalog.py")
 
@@ -100,19 +102,8 @@ def render(catalog):
 
 
 def main():
-    text = render(load_catalog())
-    if "--stdout" in sys.argv:
-        sys.stdout.write(text)
-        return
-    target = os.path.join(HERE, "catalog.md")
-    if "--check" in sys.argv:
-        with open(target) as handle:
-            if handle.read() != text:
-                sys.exit("docs/catalog.md is not what the catalog gives: run python docs/generate_catalog.py")
-        return
-    with open(os.path.join(HERE, "catalog.md"), "w") as handle:
-        handle.write(text)
+    return write_or_check({os.path.join(HERE, "catalog.md"): render(load_catalog())}, "generate_catalog.py")
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -10,6 +10,8 @@ import json
 import os
 import sys
 
+from _generated import write_or_check  # noqa: E402 - docs/ is the script's own folder
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "iam")
 
@@ -124,21 +126,8 @@ def render(statements):
 
 
 def main():
-    check = "--check" in sys.argv[1:]
-    stale = []
-    for name, statements in policies(load_catalog()).items():
-        path = os.path.join(OUT, name + ".json")
-        text = render(statements)
-        current = open(path).read() if os.path.exists(path) else None
-        if current != text:
-            stale.append(path)
-            if not check:
-                with open(path, "w") as handle:
-                    handle.write(text)
-    if check and stale:
-        print("not current (run python docs/generate_iam.py): " + ", ".join(stale), file=sys.stderr)
-        return 1
-    return 0
+    files = {os.path.join(OUT, name + ".json"): render(statements) for name, statements in policies(load_catalog()).items()}
+    return write_or_check(files, "generate_iam.py")
 
 
 if __name__ == "__main__":

@@ -15,6 +15,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from generate_catalog import load_catalog  # noqa: E402  (the same loading, one place)
 
+from _generated import write_or_check  # noqa: E402 - docs/ is the script's own folder
+
 
 def old_agent(catalog):
     """The last 7.x before the api.<site> host (7.18 when written): ("7.17.0", "7.18")."""
@@ -79,13 +81,8 @@ def render(catalog):
 
 
 def main():
-    text = render(load_catalog())
-    if "--stdout" in sys.argv:
-        sys.stdout.write(text)
-        return
-    with open(os.path.join(HERE, "network_traffic.md"), "w") as handle:
-        handle.write(text)
+    return write_or_check({os.path.join(HERE, "network_traffic.md"): render(load_catalog())}, "generate_network_traffic.py")
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -11,6 +11,8 @@ import os
 import sys
 from xml.sax.saxutils import escape
 
+from _generated import write_or_check  # noqa: E402 - docs/ is the script's own folder
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 IMAGES = os.path.join(HERE, "images")
 RST = os.path.join(HERE, "docsite", "rst", "topology.rst")
@@ -179,20 +181,7 @@ def outputs(catalog):
 
 
 def main():
-    check = "--check" in sys.argv[1:]
-    stale = []
-    for path, text in outputs(load_catalog()).items():
-        current = open(path).read() if os.path.exists(path) else None
-        if current != text:
-            stale.append(os.path.relpath(path, os.path.join(HERE, "..")))
-            if not check:
-                os.makedirs(os.path.dirname(path), exist_ok=True)
-                with open(path, "w") as handle:
-                    handle.write(text)
-    if check and stale:
-        print("not current (run python docs/generate_topology.py): " + ", ".join(stale), file=sys.stderr)
-        return 1
-    return 0
+    return write_or_check(outputs(load_catalog()), "generate_topology.py")
 
 
 if __name__ == "__main__":

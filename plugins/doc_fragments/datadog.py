@@ -56,3 +56,23 @@ attributes:
     membership:
       - datadog_privatelink.aws.aws
 """
+
+    # The same for the read-only AWS modules (the *_info modules): they change nothing, so no diff.
+    READ_ONLY_ATTRIBUTES = r"""
+attributes:
+  check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
+    support: full
+    details: Read-only; runs the same in check mode.
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: none
+  idempotent:
+    description: When run twice in a row outside check mode, with the same arguments, the second invocation indicates no change.
+    support: full
+  action_group:
+    description: Use C(group/datadog_privatelink.aws.aws) in C(module_defaults) to set defaults for this module.
+    support: full
+    membership:
+      - datadog_privatelink.aws.aws
+"""
