@@ -1,14 +1,24 @@
-"""The command-line tail every docs generator shares: write its files, print them, or say which are stale.
+"""What every docs generator shares: the catalog, loaded from its file, and the command-line tail: write its files, print them, or say which are stale.
 
     python docs/generate_<name>.py            write the files that differ
     python docs/generate_<name>.py --check    exit 1 naming the files that are not current (tests, CI)
     python docs/generate_<name>.py --stdout   print them
 """
 
+import importlib.util
 import os
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def load_catalog():
+    """The collection's catalog module, loaded from its file (the collection need not be installed)."""
+    path = os.path.join(ROOT, "plugins", "module_utils", "catalog.py")
+    spec = importlib.util.spec_from_file_location("datadog_privatelink_catalog", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def write_or_check(files, script, argv=None):

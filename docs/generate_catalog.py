@@ -8,21 +8,12 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import importlib.util
 import os
 import sys
 
-from _generated import write_or_check  # noqa: E402 - docs/ is the script's own folder
+from _generated import load_catalog, write_or_check  # noqa: E402 - docs/ is the script's own folder
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-CATALOG_PATH = os.path.join(HERE, "..", "plugins", "module_utils", "catalog.py")
-
-
-def load_catalog():
-    spec = importlib.util.spec_from_file_location("datadog_privatelink_catalog", CATALOG_PATH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def render(catalog):

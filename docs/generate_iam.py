@@ -5,23 +5,14 @@ The ownership tag comes from plugins/module_utils/catalog.py, so the policies fo
 Usage: python docs/generate_iam.py [--check]   (--check: exit 1 when a file is not current)
 """
 
-import importlib.util
 import json
 import os
 import sys
 
-from _generated import write_or_check  # noqa: E402 - docs/ is the script's own folder
+from _generated import load_catalog, write_or_check  # noqa: E402 - docs/ is the script's own folder
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "iam")
-
-
-def load_catalog():
-    path = os.path.join(HERE, "..", "plugins", "module_utils", "catalog.py")
-    spec = importlib.util.spec_from_file_location("datadog_privatelink_catalog", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def statement(sid, actions, resources="*", condition=None):

@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Write docs/network_traffic.md from plugins/module_utils/catalog.py: what goes over PrivateLink, what still goes public.
 
-Usage: python docs/generate_network_traffic.py [--stdout]
+Usage: python docs/generate_network_traffic.py [--check | --stdout]
 """
 
 from __future__ import absolute_import, division, print_function
@@ -13,9 +13,8 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from generate_catalog import load_catalog  # noqa: E402  (the same loading, one place)
 
-from _generated import write_or_check  # noqa: E402 - docs/ is the script's own folder
+from _generated import load_catalog, write_or_check  # noqa: E402 - docs/ is the script's own folder
 
 
 def old_agent(catalog):

@@ -6,12 +6,11 @@ names and regions come from plugins/module_utils/catalog.py, so the pictures fol
 Usage: python docs/generate_topology.py [--check]   (--check: exit 1 when a file is not current)
 """
 
-import importlib.util
 import os
 import sys
 from xml.sax.saxutils import escape
 
-from _generated import write_or_check  # noqa: E402 - docs/ is the script's own folder
+from _generated import load_catalog, write_or_check  # noqa: E402 - docs/ is the script's own folder
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 IMAGES = os.path.join(HERE, "images")
@@ -24,14 +23,6 @@ FONT = "font-family='Helvetica, Arial, sans-serif'"
 COLORS = {"region": ("#f7f9fc", "#8a9bb5"), "vpc": ("#eef7ee", "#4c8c4a"), "datadog": ("#f3edfa", "#632ca6"),
           "endpoint": ("#ffffff", "#4c8c4a"), "zone": ("#fff8e6", "#b7791f"), "agent": ("#ffffff", "#555555"),
           "group": ("#ffffff", "#c0392b")}
-
-
-def load_catalog():
-    path = os.path.join(HERE, "..", "plugins", "module_utils", "catalog.py")
-    spec = importlib.util.spec_from_file_location("datadog_privatelink_catalog", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 class Svg:
