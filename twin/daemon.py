@@ -142,6 +142,8 @@ class Twin:
 
 def main(state_dir, lifetime=DEFAULT_LIFETIME_SECONDS):
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    # A client that hangs up mid-answer (an Agent restarted) must cost one BrokenPipeError, not the process.
+    signal.signal(signal.SIGPIPE, signal.SIG_IGN)
     faulthandler.enable()  # a crash in C (ssl, sockets) leaves its stack in daemon.log instead of a silent death
     log.info("started (pid %d)", os.getpid())
     twin = Twin(state_dir)

@@ -105,10 +105,6 @@ def agents_playbook(inventory, *flags):
     return process.stdout
 
 
-# The twin's daemon dies now and then (no log line: a signal) while this test restarts the stand-in,
-# which takes every later twin test down with it; until that is found, it runs on request only.
-@pytest.mark.skipif(not os.environ.get("DDPL_TWIN_RESTART_TEST"),
-                    reason="set DDPL_TWIN_RESTART_TEST=1: the twin's daemon dies now and then during it (known issue)")
 def test_an_agent_started_before_the_zones_moves_to_the_private_path_with_one_restart(twin_scenario, standin):
     agent, facts, script, inventory = standin
     site = twin_scenario.site

@@ -6,6 +6,8 @@ whose endpoint has private DNS on.
 """
 
 import copy
+import subprocess
+import sys
 
 import pytest
 
@@ -146,3 +148,19 @@ def test_endpoint_groups_admit_only_their_rules_and_agent_groups_limit_egress(sn
     assert "ip saddr %s drop" % lay["vpc-s"]["agent"] in same
     snap["groups"]["sg-e"]["ingress"] = []
     assert "10.50.0.0/16" not in model.firewall(snap, lay)["ddpl-vpc-e"]
+
+
+def test_the_daemon_survives_clients_that_hang_up(tmp_path):
+    """SIGPIPE is ignored in the daemon (a write to a closed connection is one error), whatever the CLI does."""
+    probe = ("import signal, sys\n"
+             "from twin import daemon, __main__ as cli\n"
+             "class Probe:\n"
+             "    def __init__(self, state_dir):\n"
+             "        self.stopping = None\n"
+             "    def run(self, lifetime):\n"
+             "        return 0 if signal.getsignal(signal.SIGPIPE) == signal.SIG_IGN else 3\n"
+             "daemon.Twin = Probe\n"
+             "sys.exit(cli.main(['--state-dir', sys.argv[1], 'daemon']))\n")
+    ran = subprocess.run([sys.executable, "-c", probe, str(tmp_path)], cwd=str(paths.ROOT), capture_output=True,
+                         text=True, timeout=60, check=False)
+    assert ran.returncode == 0, "the daemon would be killed by SIGPIPE: %s" % ran.stderr[-2000:]
