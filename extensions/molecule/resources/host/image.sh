@@ -12,8 +12,9 @@ IMAGE="localhost/dd-privatelink-agent-host:$TAG"
 PODMAN=(podman --cgroup-manager=cgroupfs --runtime runc)
 MIRROR="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 
-if "${PODMAN[@]}" image exists "$IMAGE"; then echo "$IMAGE"; exit 0; fi
 mkdir -p "$CACHE"
+exec 9>"$CACHE/image.lock" && flock 9  # ./dev test builds it ahead in another lane: one build at a time
+if "${PODMAN[@]}" image exists "$IMAGE"; then echo "$IMAGE"; exit 0; fi
 TARBALL="$CACHE/rootfs-$TAG.tar"
 if [ ! -s "$TARBALL" ]; then
   ROOTFS="$(mktemp -d "$CACHE/rootfs.XXXXXX")"
