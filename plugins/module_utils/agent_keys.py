@@ -19,21 +19,14 @@ from ansible.module_utils.parsing.convert_bool import BOOLEANS_FALSE, BOOLEANS_T
 
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils import catalog
 
-# Agents older than these read logs_config.use_http; force_use_http came with 6.19/7.19
-# (https://docs.datadoghq.com/agent/logs/log_transport/).
-FORCE_USE_HTTP_SINCE = {6: (6, 19), 7: (7, 19)}
-
-
 def needs_use_http(version):
-    """True when an Agent of this version reads use_http (None when unknown)."""
+    """True when an Agent of this version reads use_http (None when unknown); MAJOR.MINOR is enough."""
     match = re.match(r"^(\d+)\.(\d+)", version or "")
     if not match:
         return None
     major, minor = int(match.group(1)), int(match.group(2))
-    if major < 6:
-        return True
-    since = FORCE_USE_HTTP_SINCE.get(major)
-    return since is not None and (major, minor) < since
+    # Agent 7.x is 6.x's twin, as catalog.agent_version_tuple compares them.
+    return (6 if major == 7 else major, minor) < catalog.agent_version_tuple(catalog.FORCE_USE_HTTP_SINCE)[:2]
 
 
 def mode(value, name):

@@ -695,6 +695,10 @@ NETWORK_DESTINATIONS = (
      "port": 10255, "protocol": "tcp", "scope": "local_network", "verdict": "in_vpc"},
 )
 
+# Agents older than this read logs_config.use_http: logs_config.force_use_http came with 6.19/7.19
+# (https://docs.datadoghq.com/agent/logs/log_transport/); compared through agent_version_tuple.
+FORCE_USE_HTTP_SINCE = "6.19.0"
+
 # Ports the Agent listens on for its own host only: no egress rule, never opened to a network.
 AGENT_LOCAL_PORTS = (
     (5000, "tcp", "expvar (Agent internal metrics)"),
