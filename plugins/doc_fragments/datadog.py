@@ -38,16 +38,15 @@ options:
     default: {}
 """
 
-    # The attributes every AWS module of this collection shares; the read-only ones (the *_info
-    # modules) change nothing, so they run the same in check mode and have no diff.
-    _ATTRIBUTES = r"""
+    # The attributes every AWS module of this collection shares.
+    ATTRIBUTES = r"""
 attributes:
   check_mode:
     description: Can run in check_mode and return changed status prediction without modifying target.
-    support: full%(check_mode_details)s
+    support: full
   diff_mode:
     description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: %(diff_support)s
+    support: full
   idempotent:
     description: When run twice in a row outside check mode, with the same arguments, the second invocation indicates no change.
     support: full
@@ -57,6 +56,23 @@ attributes:
     membership:
       - datadog_privatelink.aws.aws
 """
-    ATTRIBUTES = _ATTRIBUTES % {"check_mode_details": "", "diff_support": "full"}
-    READ_ONLY_ATTRIBUTES = _ATTRIBUTES % {"check_mode_details": "\n    details: Read-only; runs the same in check mode.",
-                                          "diff_support": "none"}
+
+    # The same for the read-only AWS modules (the *_info modules): they change nothing, so no diff.
+    READ_ONLY_ATTRIBUTES = r"""
+attributes:
+  check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
+    support: full
+    details: Read-only; runs the same in check mode.
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: none
+  idempotent:
+    description: When run twice in a row outside check mode, with the same arguments, the second invocation indicates no change.
+    support: full
+  action_group:
+    description: Use C(group/datadog_privatelink.aws.aws) in C(module_defaults) to set defaults for this module.
+    support: full
+    membership:
+      - datadog_privatelink.aws.aws
+"""
