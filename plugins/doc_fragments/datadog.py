@@ -58,6 +58,7 @@ attributes:
 """
 
     # The same for the read-only AWS modules (the *_info modules): they change nothing, so no diff.
+    # Literal on purpose: ansible-test reads doc fragments as string literals, not as expressions.
     READ_ONLY_ATTRIBUTES = r"""
 attributes:
   check_mode:
