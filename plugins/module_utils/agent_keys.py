@@ -19,6 +19,7 @@ from ansible.module_utils.parsing.convert_bool import BOOLEANS_FALSE, BOOLEANS_T
 
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils import catalog
 
+
 def needs_use_http(version):
     """True when an Agent of this version reads use_http (None when unknown); MAJOR.MINOR is enough."""
     match = re.match(r"^(\d+)\.(\d+)", version or "")

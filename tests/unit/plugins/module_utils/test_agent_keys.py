@@ -23,7 +23,7 @@ def test_other_majors_and_unreadable_versions(version, expected):
 
 def test_settings_add_use_http_for_an_old_or_unknown_agent_only():
     _six, minor = since()
-    assert agent_keys.settings(version="7.%d.0" % (minor - 1)) == {"logs_config.force_use_http": True,
-                                                                    "logs_config.use_http": True}
+    old = agent_keys.settings(version="7.%d.0" % (minor - 1))
+    assert old == {"logs_config.force_use_http": True, "logs_config.use_http": True}
     assert agent_keys.settings(version="7.%d.0" % minor) == {"logs_config.force_use_http": True}
     assert "logs_config.use_http" in agent_keys.settings(version="")  # harmless on a new Agent, needed on an old one
