@@ -38,6 +38,9 @@ description:
     and replaced (RV(replaced)). Deleted, deleting and expired endpoints are ignored.
   - O(state=absent) deletes only endpoints this collection created; adopted ones are left
     in place (RV(left_in_place)), without this collection's tags.
+  - AWS services the guide suggests an endpoint for (O(aws_services), such as Secrets Manager
+    for the Datadog Lambda extension's API key) are handled the same way - verified, adopted,
+    tagged, waited for, deleted only when created - in the module's region, with private DNS.
 author:
   - datadog_privatelink.aws maintainers (@datadog-privatelink)
 options:
@@ -67,6 +70,25 @@ options:
         group the caller is about to delete), as long as each keeps another group.
     type: list
     elements: str
+  datadog_services:
+    description:
+      - Manage the endpoints of Datadog's services (O(services)). V(false) manages only the
+        O(aws_services) endpoints, for instance in an Agent VPC of the peered-region scenario.
+    type: bool
+    default: true
+  aws_services:
+    description:
+      - AWS services that also get an interface endpoint, C(com.amazonaws.<region>.<key>) in the
+        module's region and O(vpc_id), always with private DNS (their clients resolve the
+        service's own name), whatever O(private_dns_enabled) says.
+      - V(secretsmanager) - the Datadog Lambda extension reads its API key from Secrets Manager
+        (C(DD_API_KEY_SECRET_ARN)); Datadog's PrivateLink guide suggests this endpoint
+        (U(https://docs.datadoghq.com/agent/guide/private-link/)).
+      - Their results are in RV(aws_endpoints).
+    type: list
+    elements: str
+    choices: [secretsmanager]
+    default: []
   purge_subnets:
     description:
       - Remove from existing endpoints the subnets not in O(subnet_ids). Without it, a
@@ -214,6 +236,24 @@ EXAMPLES = r"""
         subnet_ids: [subnet-0aaa1111bbbb22223]
         security_group_ids: [sg-0123456789abcdef0]
 
+- name: Datadog endpoints and the Secrets Manager endpoint the Datadog Lambda extension reads its API key through
+  datadog_privatelink.aws.vpc_endpoints:
+    region: us-east-1
+    site: us1
+    vpc_id: vpc-0a1b2c3d4e5f67890
+    subnet_ids: [subnet-0aaa1111bbbb22223]
+    security_group_ids: [sg-0123456789abcdef0]
+    aws_services: [secretsmanager]
+
+- name: Only the Secrets Manager endpoint, in an Agent VPC of the peered-region scenario
+  datadog_privatelink.aws.vpc_endpoints:
+    region: eu-west-1
+    site: us1
+    datadog_services: false
+    aws_services: [secretsmanager]
+    vpc_id: vpc-0fedcba9876543210
+    subnet_ids: [subnet-0eee5555ffff66667]
+
 - name: Check every input first, changing nothing (before a play creates other resources)
   datadog_privatelink.aws.vpc_endpoints:
     region: us-east-1
@@ -328,6 +368,20 @@ endpoints:
       private_dns_name: api.datadoghq.com
       vpc_endpoint_id: vpce-0123456789abcdef0
       state: available
+aws_endpoints:
+  description:
+    - Per O(aws_services) key, its endpoint, with the same fields as RV(endpoints) (C(title) and
+      C(service_name) name the AWS service; C(service_region) is null).
+  returned: always
+  type: dict
+  sample:
+    secretsmanager:
+      service_key: secretsmanager
+      service_name: com.amazonaws.us-east-1.secretsmanager
+      private_dns_name: secretsmanager.us-east-1.amazonaws.com
+      vpc_endpoint_id: vpce-0123456789abcdef1
+      state: available
+      private_dns_enabled: true
 created:
   description: Ids of endpoints created (check mode, the service keys that would be).
   returned: always
@@ -487,7 +541,9 @@ class EndpointSet:
         self.created_at = {}
         self.site = None
         self.service_region = None
-        self.entries = []
+        self.entries = []  # Datadog's services
+        self.aws_entries = []  # AWS services (aws_services), always in the module's region
+        self.aws_names = set()
         self.groups = {}
         self.check_inputs()
         self.client = module.client("ec2", retry_decorator=AWSRetry.jittered_backoff())
@@ -498,6 +554,9 @@ class EndpointSet:
         try:
             self.site = catalog.site_facts(params["site"])
             self.entries = catalog.service_entries(params["site"], params["services"], params["service_names"])
+            if not params["datadog_services"]:
+                self.entries = []
+            self.aws_entries = catalog.aws_service_entries(region or "", params["aws_services"])
         except catalog.CatalogError as error:
             self.module.fail_json(msg=str(error))
         if not region:
@@ -506,12 +565,17 @@ class EndpointSet:
         for name, value in (("region", region), ("service_region", params["service_region"])):
             if value and (not REGION_PATTERN.match(value) or value not in known_regions()):
                 self.module.fail_json(msg="%s=%r is not an AWS region (for example %s). Check its spelling." % (name, value, self.site["region"]))
+        if not (self.entries or self.aws_entries):
+            self.module.fail_json(msg="Nothing to manage: datadog_services=false and aws_services is empty. Set either.")
         try:
             self.service_region = resolve_service_region(self.site["region"], region, params["service_region"])
         except catalog.CatalogError as error:
             self.module.fail_json(msg=str(error))
+        if not self.entries:
+            self.service_region = None  # AWS services are reached in the module's own region
         require_service_regions(self.module, bool(self.service_region))
-        self.groups = catalog.group_by_service_name(self.entries)
+        self.groups = catalog.group_by_service_name(self.entries + self.aws_entries)
+        self.aws_names = set(e["service_name"] for e in self.aws_entries)
         vpc_id = params["vpc_id"]
         if not VPC_ID_PATTERN.match(vpc_id or ""):
             self.module.fail_json(msg="vpc_id=%r is not a VPC id: give the id of the Agents' VPC, such as vpc-0a1b2c3d4e5f67890." % vpc_id)
@@ -538,6 +602,26 @@ class EndpointSet:
             self.module.fail_json(msg="No AWS credentials found: set a profile, access and secret keys, or AWS_PROFILE.", **extra)
         self.module.fail_json_aws(error, msg=msg, **extra)
 
+    def region_of(self, name):
+        """The ServiceRegion of a service name: Datadog's for cross region, None for AWS services (local)."""
+        return None if name in self.aws_names else self.service_region
+
+    def private_dns_of(self, name):
+        """AWS services always get private DNS (their clients resolve the service's public name)."""
+        return True if name in self.aws_names else self.params["private_dns_enabled"]
+
+    def wants_private_dns(self):
+        return self.params["state"] == "present" and any(self.private_dns_of(name) for name in self.groups)
+
+    def match(self, names, endpoints):
+        """plan.match_endpoints, each name reached through its own service region."""
+        matched, extras = {}, []
+        for region in set(self.region_of(name) for name in names):
+            part, more = plan.match_endpoints([n for n in names if self.region_of(n) == region], endpoints, region, self.module.region)
+            matched.update(part)
+            extras.extend(more)
+        return dict((name, matched[name]) for name in names), extras
+
     # ---- reads -------------------------------------------------------------------------------
     def validate(self):
         """Every check that reading can make, before the first change."""
@@ -550,6 +634,8 @@ class EndpointSet:
     def verify_services(self):
         looked_in = self.service_region or self.module.region
         for name in self.groups:
+            if name in self.aws_names:
+                continue
             region = catalog.SERVICE_NAME_PATTERN.match(name).group("region")
             if region != looked_in:
                 keys = ", ".join(self.groups[name])
@@ -560,18 +646,21 @@ class EndpointSet:
         if not self.params["verify"]:
             return
         try:
-            self.details, missing = describe_services(self.client, list(self.groups), self.service_region)
+            # One call for all: Datadog's region (cross region) and the module's own (AWS services) together.
+            regions = sorted(set(self.region_of(name) or self.module.region for name in self.groups))
+            self.details, missing = describe_services(
+                self.client, list(self.groups), regions if regions != [self.module.region] else None)
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
             self.fail_aws(e, msg="Could not describe the Datadog endpoint services")
         if missing:
-            self.module.fail_json(msg=not_found_message(missing, self.entries, looked_in), missing_service_names=missing)
+            self.module.fail_json(msg=not_found_message(missing, self.entries + self.aws_entries, looked_in), missing_service_names=missing)
 
     def check_vpc(self):
         """The VPC exists; with private DNS, both VPC DNS attributes are on (AWS would refuse endpoint by endpoint)."""
         vpc_id = self.params["vpc_id"]
         not_found = "VPC %s not found in %s with these credentials. Check vpc_id and region." % (vpc_id, self.module.region)
         try:
-            if not (self.params["private_dns_enabled"] and self.params["state"] == "present"):
+            if not self.wants_private_dns():
                 self.client.describe_vpcs(aws_retry=True, VpcIds=[vpc_id])
                 return
             off = vpc_dns.attributes_off(self.client, vpc_id)
@@ -584,7 +673,7 @@ class EndpointSet:
                 msg="%s is off on %s: private DNS, which lets the Agents reach Datadog's host names through the endpoints, "
                 "needs both enableDnsSupport and enableDnsHostnames. Turn them on (amazon.aws.ec2_vpc_net with "
                 "dns_support: true and dns_hostnames: true), then rerun." % (" and ".join(off), vpc_id))
-        if self.params["private_dns_enabled"] and self.params["state"] == "present":
+        if self.wants_private_dns():
             self.check_private_zones()
 
     def check_private_zones(self):
@@ -602,7 +691,8 @@ class EndpointSet:
                     break
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
             self.fail_aws(e, msg="Could not list the private hosted zones of %s" % vpc_id)
-        conflicts = plan.private_zone_conflicts(summaries, self.entries)
+        conflicts = plan.private_zone_conflicts(
+            summaries, [e for e in self.entries + self.aws_entries if self.private_dns_of(e["service_name"])])
         if conflicts:
             zones = "; ".join("%s (%s, for %s)" % (zone["Name"].rstrip("."), zone["HostedZoneId"], ", ".join(keys))
                               for zone, keys in conflicts)
@@ -631,8 +721,8 @@ class EndpointSet:
             self.module.fail_json(msg="An interface endpoint takes one subnet per availability zone; these share one: %s. Keep one of each." % ", ".join(
                 "%s (%s)" % (s["SubnetId"], s["AvailabilityZone"]) for s in subnets if zones.count(s["AvailabilityZone"]) > 1))
         self.subnet_zones = dict((s["SubnetId"], s["AvailabilityZone"]) for s in subnets)
-        if not self.service_region:
-            for name, detail in self.details.items():
+        for name, detail in self.details.items():
+            if not self.region_of(name):  # cross-region services are offered in their own region's zones
                 offered = set(detail.get("AvailabilityZones") or [])
                 unserved = [s["SubnetId"] + " (" + s["AvailabilityZone"] + ")" for s in subnets if offered and s["AvailabilityZone"] not in offered]
                 if unserved:
@@ -709,7 +799,7 @@ class EndpointSet:
             return
         existing = self.existing()
         names = list(self.groups)
-        matched, extras = plan.match_endpoints(names, existing, self.service_region, self.module.region)
+        matched, extras = self.match(names, existing)
         self.adopt_superseded(matched, existing)
         doomed = []
         for extra in extras:
@@ -718,7 +808,7 @@ class EndpointSet:
             else:
                 self.report_foreign(extra, "duplicate: %s serves this service in the VPC; this one is left alone"
                                     % matched[extra["ServiceName"]]["VpcEndpointId"])
-        for ended in plan.ended_endpoints(names, existing, self.service_region, self.module.region):
+        for ended in [e for name in names for e in plan.ended_endpoints([name], existing, self.region_of(name), self.module.region)]:
             reason = plan.failure_reason(ended)
             if plan.is_owned(ended):
                 doomed.append(ended)
@@ -732,7 +822,7 @@ class EndpointSet:
             endpoint = matched.get(name)
             before = plan.diff_view(endpoint)
             if endpoint is None:
-                endpoint = self.create(name, keys, plan.generation(existing, name, self.service_region, self.module.region))
+                endpoint = self.create(name, keys, plan.generation(existing, name, self.region_of(name), self.module.region))
             else:
                 endpoint = self.repair(endpoint, keys)
             self.endpoints[name] = endpoint
@@ -774,15 +864,15 @@ class EndpointSet:
             "VpcId": self.params["vpc_id"],
             "ServiceName": name,
             "SubnetIds": self.params["subnet_ids"],
-            "PrivateDnsEnabled": self.params["private_dns_enabled"],
+            "PrivateDnsEnabled": self.private_dns_of(name),
             "TagSpecifications": [{"ResourceType": "vpc-endpoint", "Tags": ansible_dict_to_boto3_tag_list(tags)}],
             # Same VPC, service and generation give the same token: two runs at once make one endpoint.
             "ClientToken": token,
         }
         if self.params["security_group_ids"]:
             request["SecurityGroupIds"] = self.params["security_group_ids"]
-        if self.service_region:
-            request["ServiceRegion"] = self.service_region
+        if self.region_of(name):
+            request["ServiceRegion"] = self.region_of(name)
         return request
 
     def create(self, name, keys, generation):
@@ -795,12 +885,12 @@ class EndpointSet:
                 "State": "pending",
                 "SubnetIds": list(self.params["subnet_ids"]),
                 "Groups": [{"GroupId": g} for g in self.params["security_group_ids"] or []],
-                "PrivateDnsEnabled": self.params["private_dns_enabled"],
-                "ServiceRegion": self.service_region,
+                "PrivateDnsEnabled": self.private_dns_of(name),
+                "ServiceRegion": self.region_of(name),
                 "Tags": ansible_dict_to_boto3_tag_list(tags),
             }
         for _attempt in range(3):
-            request = self.create_request(name, tags, plan.client_token(self.params["vpc_id"], name, self.service_region, generation))
+            request = self.create_request(name, tags, plan.client_token(self.params["vpc_id"], name, self.region_of(name), generation))
             try:
                 endpoint = self.client.create_vpc_endpoint(aws_retry=True, **request)["VpcEndpoint"]
             except is_boto3_error_code("IdempotentParameterMismatch"):
@@ -821,7 +911,7 @@ class EndpointSet:
     def use_concurrent(self, name, keys):
         fresh = self.describe_vpc_endpoints(Filters=[{"Name": "vpc-id", "Values": [self.params["vpc_id"]]},
                                                      {"Name": "service-name", "Values": [name]}])
-        matched, _extras = plan.match_endpoints([name], fresh, self.service_region, self.module.region)
+        matched, _extras = self.match([name], fresh)
         if matched.get(name) is None:
             self.module.fail_json(msg="AWS answered IdempotentParameterMismatch for %s (%s) but no endpoint of it exists; rerun."
                                   % (", ".join(keys), name), **self.result())
@@ -839,7 +929,7 @@ class EndpointSet:
                 self.module.warn("%s (%s) keeps %s in %s: %s is not added (one subnet per availability zone). Set "
                                  "purge_subnets=true to replace it." % (endpoint_id, ", ".join(keys), other, self.subnet_zones.get(subnet), subnet))
         changes = plan.modification(
-            endpoint, self.params["subnet_ids"], self.params["security_group_ids"], self.params["private_dns_enabled"],
+            endpoint, self.params["subnet_ids"], self.params["security_group_ids"], self.private_dns_of(endpoint.get("ServiceName")),
             self.params["purge_subnets"], self.params["purge_security_groups"], self.subnet_zones,
         )
         if changes:
@@ -1012,13 +1102,17 @@ class EndpointSet:
 
     # ---- result --------------------------------------------------------------------------------
     def result(self):
-        endpoints = {}
+        endpoints, aws_endpoints = {}, {}
         for entry in self.entries:
             endpoint = self.endpoints.get(entry["service_name"])
             endpoints[entry["key"]] = plan.summary(endpoint, entry, self.details.get(entry["service_name"]))
+        for entry in self.aws_entries:
+            endpoint = self.endpoints.get(entry["service_name"])
+            aws_endpoints[entry["key"]] = plan.summary(endpoint, entry, self.details.get(entry["service_name"]))
         return {
             "changed": self.changed,
             "endpoints": endpoints,
+            "aws_endpoints": aws_endpoints,
             "created": self.created,
             "modified": self.modified,
             "deleted": self.deleted,
@@ -1035,6 +1129,8 @@ def main():
     argument_spec = dict(
         site=dict(type="str", required=True),
         services=dict(type="list", elements="str", default=[]),
+        datadog_services=dict(type="bool", default=True),
+        aws_services=dict(type="list", elements="str", default=[], choices=[key for key, _title in catalog.AWS_SERVICES]),
         service_names=dict(type="dict", default={}),
         vpc_id=dict(type="str", required=True),
         subnet_ids=dict(type="list", elements="str"),

@@ -451,3 +451,77 @@ def test_services_all_makes_one_endpoint_per_distinct_service_id_then_nothing_ch
     sandbox.reset_calls()
     again = run_module("vpc_endpoints", net.args(site=site, services=[catalog.ALL], private_dns_enabled=True))
     assert again["changed"] is False and mutating_calls(sandbox.calls()["calls"]) == {}
+
+
+def aws_service_name(net, key="secretsmanager"):
+    (entry,) = catalog.aws_service_entries(net.region, [key])
+    return entry["service_name"]
+
+
+def test_aws_service_endpoint_is_made_with_private_dns_rerun_changes_nothing_absent_deletes_ours(sandbox, network):
+    args = network.args(services=["api"], aws_services=["secretsmanager"], private_dns_enabled=False)
+    sandbox.reset_calls()
+    result = run_module("vpc_endpoints", args, diff=True)
+    assert not result["failed"], result.get("msg")
+    assert len(result["created"]) == 2 and sandbox.calls()["calls"]["ec2:DescribeVpcEndpointServices"] == 1
+    assert set(result["endpoints"]) == {"api"} and set(result["aws_endpoints"]) == {"secretsmanager"}
+    summary = result["aws_endpoints"]["secretsmanager"]
+    assert summary["service_name"] == aws_service_name(network) and summary["state"] == "available"
+    assert summary["private_dns_name"] == catalog.aws_service_entries(network.region, ["secretsmanager"])[0]["private_dns_name"]
+    assert "secretsmanager" in result["diff"]["after"]
+    live = {e["ServiceName"]: e for e in network.endpoints()}
+    secrets = live[aws_service_name(network)]
+    assert secrets["PrivateDnsEnabled"] is True  # whatever private_dns_enabled says for Datadog's
+    assert live[service_name("api")]["PrivateDnsEnabled"] is False
+    assert tags(secrets)[catalog.OWNERSHIP_TAG_KEY] == "created" and tags(secrets)["Name"] == "datadog-privatelink-secretsmanager"
+    assert tags(secrets)[catalog.SERVICE_TAG_KEY] == "secretsmanager"
+
+    sandbox.reset_calls()
+    again = run_module("vpc_endpoints", args)
+    assert again["changed"] is False and mutating_calls(sandbox.calls()["calls"]) == {}
+    assert again["aws_endpoints"]["secretsmanager"]["vpc_endpoint_id"] == secrets["VpcEndpointId"]
+
+    only_aws = run_module("vpc_endpoints", network.args(datadog_services=False, aws_services=["secretsmanager"],
+                                                        state="absent"))
+    assert only_aws["deleted"] == [secrets["VpcEndpointId"]] and only_aws["endpoints"] == {}
+    assert [e["ServiceName"] for e in network.endpoints()] == [service_name("api")]  # Datadog's stays
+
+
+def test_hand_made_aws_service_endpoint_is_adopted_and_left_in_place(sandbox, network):
+    user_group = network.security_group("lambdas", https=True)
+    foreign = network.client.create_vpc_endpoint(
+        VpcEndpointType="Interface", VpcId=network.vpc_id, ServiceName=aws_service_name(network),
+        SubnetIds=network.subnet_ids[:1], SecurityGroupIds=[user_group])["VpcEndpoint"]["VpcEndpointId"]
+    args = network.args(datadog_services=False, aws_services=["secretsmanager"])
+    predicted = run_module("vpc_endpoints", args, check=True)
+    assert predicted["changed"] is True and predicted["adopted"] == [foreign] and predicted["created"] == []
+    result = run_module("vpc_endpoints", args)
+    assert not result["failed"], result.get("msg")
+    assert result["adopted"] == [foreign] and result["created"] == [] and result["endpoints"] == {}
+    assert result["aws_endpoints"]["secretsmanager"]["ownership"] == "adopted"
+    (live,) = network.endpoints()
+    assert sorted(g["GroupId"] for g in live["Groups"]) == sorted([user_group, network.https_group])
+    sandbox.reset_calls()
+    assert run_module("vpc_endpoints", args)["changed"] is False and mutating_calls(sandbox.calls()["calls"]) == {}
+    absent = run_module("vpc_endpoints", dict(args, state="absent", security_group_ids=[]))
+    assert absent["deleted"] == [] and [left["vpc_endpoint_id"] for left in absent["left_in_place"]] == [foreign]
+    (left,) = network.endpoints()
+    assert left["VpcEndpointId"] == foreign and catalog.OWNERSHIP_TAG_KEY not in tags(left)
+
+
+def test_aws_service_endpoint_of_a_cross_region_vpc_stays_in_its_own_region(sandbox):
+    net = Network(region="eu-west-1", cidr="10.45.0.0/16")
+    sandbox.reset_calls()
+    result = run_module("vpc_endpoints", net.args(services=["api"], aws_services=["secretsmanager"]))
+    assert not result["failed"], result.get("msg")
+    assert sandbox.calls()["calls"]["ec2:DescribeVpcEndpointServices"] == 1  # both regions in one call
+    live = {e["ServiceName"]: e for e in net.endpoints()}
+    assert live[service_name("api")]["ServiceRegion"] == "us-east-1"
+    assert live[aws_service_name(net)].get("ServiceRegion", "eu-west-1") == "eu-west-1"
+    assert result["aws_endpoints"]["secretsmanager"]["service_name"] == "com.amazonaws.eu-west-1.secretsmanager"
+    assert run_module("vpc_endpoints", net.args(services=["api"], aws_services=["secretsmanager"]))["changed"] is False
+
+
+def test_nothing_to_manage_is_refused(sandbox, network):
+    result = run_module("vpc_endpoints", network.args(datadog_services=False))
+    assert result["failed"] and "aws_services" in result["msg"]
