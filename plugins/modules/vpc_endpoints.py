@@ -517,6 +517,14 @@ SUPPORT_NOTE = ("Datadog's PrivateLink guide says endpoints still pending after 
                 "(https://docs.datadoghq.com/agent/guide/private-link/): give them the endpoint ids.")
 
 
+def is_dns_attribute_refusal(error):
+    """AWS's refusal of private DNS for a VPC DNS attribute that is off."""
+    if not isinstance(error, botocore.exceptions.ClientError):
+        return False
+    message = error.response.get("Error", {}).get("Message", "")
+    return "enableDnsSupport" in message or "enableDnsHostnames" in message
+
+
 def known_regions():
     session = botocore.session.get_session()
     regions = set()
@@ -539,6 +547,7 @@ class EndpointSet:
         self.endpoints = {}  # service name -> endpoint dict (live, or predicted in check mode)
         self.subnet_zones = {}
         self.created_at = {}
+        self.dns_checked_by_create = False  # AWS checks the VPC DNS attributes on the first, private DNS, create
         self.site = None
         self.service_region = None
         self.entries = []  # Datadog's services
@@ -624,12 +633,38 @@ class EndpointSet:
 
     # ---- reads -------------------------------------------------------------------------------
     def validate(self):
-        """Every check that reading can make, before the first change."""
+        """Every check that reading can make, before the first change.
+
+        The private DNS checks (VPC DNS attributes, conflicting zones) are made here only with
+        validate_only; a run reads the VPC's endpoints first and makes them in plan_private_dns.
+        """
         self.verify_services()
-        self.check_vpc()
-        if self.params["state"] == "present":
-            self.check_subnets()
-            self.check_security_groups()
+        if self.params["state"] == "absent":
+            self.check_vpc_exists()
+            return
+        self.check_subnets()  # the subnets' VpcId proves the VPC exists
+        self.check_security_groups()
+        if self.params["validate_only"] and self.wants_private_dns():
+            self.check_dns_attributes()
+            self.check_private_zones()
+
+    def plan_private_dns(self, creates, enabling):
+        """The private DNS checks, before the first change, with the fewest reads.
+
+        creates: service names about to get an endpoint; enabling: those whose endpoint gets private DNS on.
+        AWS refuses a private DNS CreateVpcEndpoint when a VPC DNS attribute is off, before making
+        anything: when such a create is the run's first change (creates go first), AWS's answer is the
+        check (see create) and the two DescribeVpcAttribute reads are saved. The zones are read only
+        when an endpoint is about to publish a name.
+        """
+        dns_creates = [name for name in creates if self.private_dns_of(name)]
+        if self.module.check_mode or not dns_creates:
+            if self.wants_private_dns():
+                self.check_dns_attributes()
+        else:
+            self.dns_checked_by_create = True
+        if dns_creates or [name for name in enabling if self.private_dns_of(name)]:
+            self.check_private_zones()
 
     def verify_services(self):
         looked_in = self.service_region or self.module.region
@@ -655,26 +690,32 @@ class EndpointSet:
         if missing:
             self.module.fail_json(msg=not_found_message(missing, self.entries + self.aws_entries, looked_in), missing_service_names=missing)
 
-    def check_vpc(self):
-        """The VPC exists; with private DNS, both VPC DNS attributes are on (AWS would refuse endpoint by endpoint)."""
+    def not_found(self):
         vpc_id = self.params["vpc_id"]
-        not_found = "VPC %s not found in %s with these credentials. Check vpc_id and region." % (vpc_id, self.module.region)
+        self.module.fail_json(msg="VPC %s not found in %s with these credentials. Check vpc_id and region." % (vpc_id, self.module.region))
+
+    def check_vpc_exists(self):
         try:
-            if not self.wants_private_dns():
-                self.client.describe_vpcs(aws_retry=True, VpcIds=[vpc_id])
-                return
-            off = vpc_dns.attributes_off(self.client, vpc_id)
-        except (vpc_dns.VpcNotFound, is_boto3_error_code("InvalidVpcID.NotFound")):
-            self.module.fail_json(msg=not_found)
+            self.client.describe_vpcs(aws_retry=True, VpcIds=[self.params["vpc_id"]])
+        except is_boto3_error_code("InvalidVpcID.NotFound"):
+            self.not_found()
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
+            self.fail_aws(e, msg="Could not read %s" % self.params["vpc_id"])
+
+    def check_dns_attributes(self, **extra):
+        """Both VPC DNS attributes are on (private DNS needs them; AWS would refuse endpoint by endpoint)."""
+        vpc_id = self.params["vpc_id"]
+        try:
+            off = vpc_dns.attributes_off(self.client, vpc_id)
+        except vpc_dns.VpcNotFound:
+            self.not_found()
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
             self.fail_aws(e, msg="Could not read %s" % vpc_id)
         if off:
             self.module.fail_json(
                 msg="%s is off on %s: private DNS, which lets the Agents reach Datadog's host names through the endpoints, "
                 "needs both enableDnsSupport and enableDnsHostnames. Turn them on (amazon.aws.ec2_vpc_net with "
-                "dns_support: true and dns_hostnames: true), then rerun." % (" and ".join(off), vpc_id))
-        if self.wants_private_dns():
-            self.check_private_zones()
+                "dns_support: true and dns_hostnames: true), then rerun." % (" and ".join(off), vpc_id), **extra)
 
     def check_private_zones(self):
         """Refuse, before the first endpoint, a private zone on the VPC that AWS would call a conflicting DNS domain."""
@@ -714,6 +755,8 @@ class EndpointSet:
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
             self.fail_aws(e, msg="Could not describe subnets")
         outside = ["%s (in %s)" % (s["SubnetId"], s["VpcId"]) for s in subnets if s["VpcId"] != vpc_id]
+        if len(outside) == len(subnets):
+            self.check_vpc_exists()  # none in it: perhaps no such VPC (a read on this failing path only)
         if outside:
             self.module.fail_json(msg="Subnets outside %s: %s. Give subnets of %s only." % (vpc_id, ", ".join(outside), vpc_id))
         zones = [s["AvailabilityZone"] for s in subnets]
@@ -817,8 +860,12 @@ class EndpointSet:
             else:
                 self.report_foreign(ended, "%s (%s), not created by this collection: left in place" % (plan.state_of(ended), reason))
         self.zones_of_endpoint_subnets([e for e in matched.values() if e])
-        self.delete_doomed(doomed)
-        for name, keys in self.groups.items():
+        creates = [name for name in names if matched.get(name) is None]
+        self.plan_private_dns(creates, [name for name in names if matched.get(name) is not None
+                                        and not matched[name].get("PrivateDnsEnabled")])
+        # Creates first: the first change is then the one AWS checks the VPC DNS attributes on.
+        for name in creates + [name for name in names if name not in creates]:
+            keys = self.groups[name]
             endpoint = matched.get(name)
             before = plan.diff_view(endpoint)
             if endpoint is None:
@@ -830,6 +877,7 @@ class EndpointSet:
             if before != after:
                 self.diff["before"][self.label(name)] = before
                 self.diff["after"][self.label(name)] = after
+        self.delete_doomed(doomed)
         if self.params["wait"] and not self.module.check_mode:
             self.wait_until_available()
 
@@ -897,6 +945,9 @@ class EndpointSet:
                 # Another run created it at the same moment with other settings: use that one.
                 return self.use_concurrent(name, keys)
             except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
+                if self.dns_checked_by_create and is_dns_attribute_refusal(e):
+                    self.changed = bool(self.created)  # creates go first: nothing else was changed
+                    self.check_dns_attributes(**self.result())  # names the attribute that is off
                 self.fail_aws(
                     e, msg="Could not create the endpoint for %s (%s); endpoints created before it are in the result" % (", ".join(keys), name),
                     **self.result()

@@ -58,11 +58,17 @@ def test_creates_all_ten_waits_once_then_reruns_with_no_change(sandbox, network)
     assert calls["ec2:DescribeVpcEndpointServices"] == 1
     assert calls["ec2:CreateVpcEndpoint"] == 10
     assert calls["ec2:DescribeVpcEndpoints"] <= 1 + 4  # 1 s pending: a handful of polls for all ten
+    # The VPC DNS attributes are checked by AWS on the first create (the run's first change): no read for them.
+    assert "ec2:DescribeVpcAttribute" not in calls and calls["route53:ListHostedZonesByVPC"] == 1
+    assert sum(calls.values()) - calls["ec2:DescribeVpcEndpoints"] == 10 + 4  # creates, then services, subnets, groups, zones
 
     sandbox.reset_calls()
     again = run_module("vpc_endpoints", network.args(tags={"team": "sre"}))
     assert again["changed"] is False and again["created"] == [] and again["modified"] == {}
     assert mutating_calls(sandbox.calls()["calls"]) == {}
+    # Nothing to publish: no zone read; the DNS attributes are read (nothing else would check them).
+    assert "route53:ListHostedZonesByVPC" not in sandbox.calls()["calls"]
+    assert sandbox.calls()["calls"]["ec2:DescribeVpcAttribute"] == 2
     assert {k: v["vpc_endpoint_id"] for k, v in again["endpoints"].items()} == \
         {k: v["vpc_endpoint_id"] for k, v in result["endpoints"].items()}
 
@@ -347,7 +353,7 @@ def test_private_dns_needs_the_vpc_dns_attributes(sandbox, network):
     result = run_module("vpc_endpoints", network.args(services=["api"]))
     assert result["failed"] and "enableDnsHostnames" in result["msg"] and network.vpc_id in result["msg"]
     assert "Turn them on" in result["msg"] and "private_dns_enabled" not in result["msg"]
-    assert network.endpoints() == []
+    assert network.endpoints() == [] and result["changed"] is False and result["created"] == []
     peered = run_module("vpc_endpoints", network.args(services=["api"], private_dns_enabled=False))
     assert not peered["failed"], peered.get("msg")
     assert peered["endpoints"]["api"]["private_dns_enabled"] is False
@@ -525,3 +531,20 @@ def test_aws_service_endpoint_of_a_cross_region_vpc_stays_in_its_own_region(sand
 def test_nothing_to_manage_is_refused(sandbox, network):
     result = run_module("vpc_endpoints", network.args(datadog_services=False))
     assert result["failed"] and "aws_services" in result["msg"]
+
+
+def test_dns_attribute_off_is_refused_before_any_change_even_with_an_endpoint_to_adopt(sandbox, network):
+    user_group = network.security_group("user-own", https=True)
+    foreign = hand_made(network, "api", [user_group])
+    network.client.modify_vpc_attribute(VpcId=network.vpc_id, EnableDnsSupport={"Value": False})
+    result = run_module("vpc_endpoints", network.args(services=["api", "metrics"]))
+    assert result["failed"] and "enableDnsSupport" in result["msg"] and result["changed"] is False
+    (left,) = network.endpoints()  # the hand-made one, not adopted: AWS refused the first change, the create
+    assert left["VpcEndpointId"] == foreign and tags(left) == {}
+    assert [g["GroupId"] for g in left["Groups"]] == [user_group]
+
+    predicted = run_module("vpc_endpoints", network.args(services=["api", "metrics"]), check=True)
+    assert predicted["failed"] and "enableDnsSupport" in predicted["msg"]  # check mode reads the attributes
+    only_adopt = run_module("vpc_endpoints", network.args(services=["api"]))
+    assert only_adopt["failed"] and "enableDnsSupport" in only_adopt["msg"]  # nothing to create: read, refused
+    assert tags(network.endpoints()[0]) == {}
