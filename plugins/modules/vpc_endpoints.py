@@ -490,16 +490,14 @@ try:
 except ImportError:
     pass  # handled by AnsibleAWSModule
 
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils import catalog
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils import endpoint_plan as plan
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils import vpc_dns
-from ansible_collections.datadog_privatelink.aws.plugins.module_utils.aws_reads import all_vpc_endpoints
+from ansible_collections.datadog_privatelink.aws.plugins.module_utils._aws_calls import AwsCalls
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils.endpoint_services import describe_services
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils.endpoint_services import not_found_message
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils.endpoint_services import resolve_service_region
@@ -555,7 +553,8 @@ class EndpointSet:
         self.aws_names = set()
         self.groups = {}
         self.check_inputs()
-        self.client = module.client("ec2", retry_decorator=AWSRetry.jittered_backoff())
+        self.aws = AwsCalls(module, self.result, self.explain)
+        self.client = self.aws.client("ec2")
 
     # ---- inputs checked without any call ----------------------------------------------------
     def check_inputs(self):
@@ -597,19 +596,30 @@ class EndpointSet:
                 self.module.fail_json(msg="subnet_ids holds %s, not subnet ids (subnet-...): give subnets of %s."
                                       % (", ".join(repr(s) for s in malformed), vpc_id))
 
-    def fail_aws(self, error, msg, **extra):
-        """fail_json_aws, but a credentials refusal says so first (AWS's codes are cryptic)."""
+    def explain(self, error):
+        """What to change, for the AWS errors whose own message does not say it (AwsCalls' hint), else None."""
         code = ""
         if isinstance(error, botocore.exceptions.ClientError):
             code = error.response.get("Error", {}).get("Code", "")
         if code in CREDENTIAL_ERRORS:
-            self.module.fail_json(
-                msg="AWS rejected the credentials: %s (%s). Check the profile, access key, secret key and session token "
-                "(or module_defaults for group/datadog_privatelink.aws.aws)." % (error.response["Error"].get("Message", ""), code),
-                **extra)
+            return ("AWS rejected the credentials: %s (%s). Check the profile, access key, secret key and session token "
+                    "(or module_defaults for group/datadog_privatelink.aws.aws)." % (error.response["Error"].get("Message", ""), code))
         if isinstance(error, botocore.exceptions.NoCredentialsError):
-            self.module.fail_json(msg="No AWS credentials found: set a profile, access and secret keys, or AWS_PROFILE.", **extra)
-        self.module.fail_json_aws(error, msg=msg, **extra)
+            return "No AWS credentials found: set a profile, access and secret keys, or AWS_PROFILE."
+        if self.dns_checked_by_create and is_dns_attribute_refusal(error):
+            self.dns_checked_by_create = False  # the reads below must not come back here
+            off = ["enableDnsSupport", "enableDnsHostnames"]
+            try:
+                off = vpc_dns.attributes_off(self.client, self.params["vpc_id"]) or off
+            except (vpc_dns.VpcNotFound, botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError):
+                pass  # AWS's refusal already says both are needed
+            return self.dns_off_message(off)
+        return None
+
+    def dns_off_message(self, off):
+        return ("%s is off on %s: private DNS, which lets the Agents reach Datadog's host names through the endpoints, "
+                "needs both enableDnsSupport and enableDnsHostnames. Turn them on (amazon.aws.ec2_vpc_net with "
+                "dns_support: true and dns_hostnames: true), then rerun." % (" and ".join(off), self.params["vpc_id"]))
 
     def region_of(self, name):
         """The ServiceRegion of a service name: Datadog's for cross region, None for AWS services (local)."""
@@ -680,13 +690,10 @@ class EndpointSet:
                 )
         if not self.params["verify"]:
             return
-        try:
-            # One call for all: Datadog's region (cross region) and the module's own (AWS services) together.
-            regions = sorted(set(self.region_of(name) or self.module.region for name in self.groups))
-            self.details, missing = describe_services(
-                self.client, list(self.groups), regions if regions != [self.module.region] else None)
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-            self.fail_aws(e, msg="Could not describe the Datadog endpoint services")
+        # One call for all: Datadog's region (cross region) and the module's own (AWS services) together.
+        regions = sorted(set(self.region_of(name) or self.module.region for name in self.groups))
+        self.details, missing = self.aws.run("describe the Datadog endpoint services", describe_services,
+                                             self.client, list(self.groups), regions if regions != [self.module.region] else None)
         if missing:
             self.module.fail_json(msg=not_found_message(missing, self.entries + self.aws_entries, looked_in), missing_service_names=missing)
 
@@ -695,43 +702,25 @@ class EndpointSet:
         self.module.fail_json(msg="VPC %s not found in %s with these credentials. Check vpc_id and region." % (vpc_id, self.module.region))
 
     def check_vpc_exists(self):
-        try:
-            self.client.describe_vpcs(aws_retry=True, VpcIds=[self.params["vpc_id"]])
-        except is_boto3_error_code("InvalidVpcID.NotFound"):
+        vpc_id = self.params["vpc_id"]
+        if self.aws.attempt(self.client, "describe_vpcs", "read %s" % vpc_id, ("InvalidVpcID.NotFound",), VpcIds=[vpc_id])[1]:
             self.not_found()
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
-            self.fail_aws(e, msg="Could not read %s" % self.params["vpc_id"])
 
     def check_dns_attributes(self, **extra):
         """Both VPC DNS attributes are on (private DNS needs them; AWS would refuse endpoint by endpoint)."""
         vpc_id = self.params["vpc_id"]
         try:
-            off = vpc_dns.attributes_off(self.client, vpc_id)
+            off = self.aws.run("read the DNS attributes of %s" % vpc_id, vpc_dns.attributes_off, self.client, vpc_id)
         except vpc_dns.VpcNotFound:
             self.not_found()
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-            self.fail_aws(e, msg="Could not read %s" % vpc_id)
         if off:
-            self.module.fail_json(
-                msg="%s is off on %s: private DNS, which lets the Agents reach Datadog's host names through the endpoints, "
-                "needs both enableDnsSupport and enableDnsHostnames. Turn them on (amazon.aws.ec2_vpc_net with "
-                "dns_support: true and dns_hostnames: true), then rerun." % (" and ".join(off), vpc_id), **extra)
+            self.module.fail_json(msg=self.dns_off_message(off), **extra)
 
     def check_private_zones(self):
         """Refuse, before the first endpoint, a private zone on the VPC that AWS would call a conflicting DNS domain."""
         vpc_id = self.params["vpc_id"]
-        route53 = self.module.client("route53", retry_decorator=AWSRetry.jittered_backoff())
-        summaries, token = [], None
-        try:
-            while True:
-                page = route53.list_hosted_zones_by_vpc(aws_retry=True, VPCId=vpc_id, VPCRegion=self.module.region,
-                                                        **({"NextToken": token} if token else {}))
-                summaries.extend(page.get("HostedZoneSummaries", []))
-                token = page.get("NextToken")
-                if not token:
-                    break
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-            self.fail_aws(e, msg="Could not list the private hosted zones of %s" % vpc_id)
+        summaries = self.aws.token_pages(self.aws.client("route53"), "list_hosted_zones_by_vpc", "HostedZoneSummaries",
+                                         "list the private hosted zones of %s" % vpc_id, VPCId=vpc_id, VPCRegion=self.module.region)
         conflicts = plan.private_zone_conflicts(
             summaries, [e for e in self.entries + self.aws_entries if self.private_dns_of(e["service_name"])])
         if conflicts:
@@ -748,12 +737,14 @@ class EndpointSet:
     def check_subnets(self):
         subnet_ids = self.params["subnet_ids"]
         vpc_id = self.params["vpc_id"]
-        try:
-            subnets = self.client.describe_subnets(aws_retry=True, SubnetIds=subnet_ids)["Subnets"]
-        except is_boto3_error_code("InvalidSubnetID.NotFound") as e:
-            self.module.fail_json(msg="Subnet not found: %s. Give subnets of %s." % (e.response["Error"].get("Message"), vpc_id))
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
-            self.fail_aws(e, msg="Could not describe subnets")
+        answer, missing = self.aws.attempt(self.client, "describe_subnets", "describe subnets", ("InvalidSubnetID.NotFound",),
+                                           SubnetIds=subnet_ids)
+        if missing:
+            # A filter answers without the unknown ones, rather than refusing: they are named (on this failing path only).
+            found = self.aws.call(self.client, "describe_subnets", "describe subnets", Filters=[{"Name": "subnet-id", "Values": subnet_ids}])
+            unknown = sorted(set(subnet_ids) - set(s["SubnetId"] for s in found["Subnets"]))
+            self.module.fail_json(msg="Subnet not found: %s. Give subnets of %s." % (", ".join(unknown), vpc_id))
+        subnets = answer["Subnets"]
         outside = ["%s (in %s)" % (s["SubnetId"], s["VpcId"]) for s in subnets if s["VpcId"] != vpc_id]
         if len(outside) == len(subnets):
             self.check_vpc_exists()  # none in it: perhaps no such VPC (a read on this failing path only)
@@ -775,17 +766,16 @@ class EndpointSet:
     def check_security_groups(self):
         group_ids = self.params["security_group_ids"]
         vpc_id = self.params["vpc_id"]
-        try:
-            if group_ids:
-                groups = self.client.describe_security_groups(aws_retry=True, GroupIds=group_ids)["SecurityGroups"]
-            else:
-                groups = self.client.describe_security_groups(
-                    aws_retry=True, Filters=[{"Name": "vpc-id", "Values": [vpc_id]}, {"Name": "group-name", "Values": ["default"]}]
-                )["SecurityGroups"]
-        except (is_boto3_error_code("InvalidGroup.NotFound"), is_boto3_error_code("InvalidGroupId.Malformed")) as e:
-            self.module.fail_json(msg="Security group not found: %s. Give security groups of %s." % (e.response["Error"].get("Message"), vpc_id))
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
-            self.fail_aws(e, msg="Could not describe security groups")
+        query = ({"GroupIds": group_ids} if group_ids else
+                 {"Filters": [{"Name": "vpc-id", "Values": [vpc_id]}, {"Name": "group-name", "Values": ["default"]}]})
+        answer, missing = self.aws.attempt(self.client, "describe_security_groups", "describe security groups",
+                                           ("InvalidGroup.NotFound", "InvalidGroupId.Malformed"), **query)
+        if missing:
+            found = self.aws.call(self.client, "describe_security_groups", "describe security groups",
+                                  Filters=[{"Name": "group-id", "Values": group_ids}])["SecurityGroups"]
+            unknown = sorted(set(group_ids) - set(g["GroupId"] for g in found))
+            self.module.fail_json(msg="Security group not found: %s. Give security groups of %s." % (", ".join(unknown), vpc_id))
+        groups = answer["SecurityGroups"]
         outside = ["%s (in %s)" % (g["GroupId"], g.get("VpcId")) for g in groups if g.get("VpcId") != vpc_id]
         if outside:
             self.module.fail_json(msg="Security groups outside %s: %s. Give security groups of %s only." % (vpc_id, ", ".join(outside), vpc_id))
@@ -798,10 +788,7 @@ class EndpointSet:
             )
 
     def describe_vpc_endpoints(self, **kwargs):
-        try:
-            return all_vpc_endpoints(self.client, **kwargs)
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-            self.fail_aws(e, msg="Could not describe VPC endpoints", **self.result())
+        return self.aws.pages(self.client, "describe_vpc_endpoints", "VpcEndpoints", "describe VPC endpoints", **kwargs)
 
     def existing(self):
         return self.describe_vpc_endpoints(
@@ -829,10 +816,8 @@ class EndpointSet:
         unknown = sorted(set(s for e in endpoints for s in e.get("SubnetIds") or []) - set(self.subnet_zones))
         if not unknown or self.params["purge_subnets"]:
             return
-        try:
-            subnets = self.client.describe_subnets(aws_retry=True, Filters=[{"Name": "subnet-id", "Values": unknown}])["Subnets"]
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-            self.fail_aws(e, msg="Could not describe the subnets of the existing endpoints")
+        subnets = self.aws.call(self.client, "describe_subnets", "describe the subnets of the existing endpoints",
+                                Filters=[{"Name": "subnet-id", "Values": unknown}])["Subnets"]
         self.subnet_zones.update((s["SubnetId"], s["AvailabilityZone"]) for s in subnets)
 
     # ---- present -------------------------------------------------------------------------------
@@ -895,10 +880,7 @@ class EndpointSet:
         self.deleted.extend(ids)
 
     def delete(self, ids):
-        try:
-            answer = self.client.delete_vpc_endpoints(aws_retry=True, VpcEndpointIds=ids)
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-            self.fail_aws(e, msg="Could not delete VPC endpoints %s" % ", ".join(ids), **self.result())
+        answer = self.aws.call(self.client, "delete_vpc_endpoints", "delete VPC endpoints %s" % ", ".join(ids), VpcEndpointIds=ids)
         unsuccessful = [u for u in answer.get("Unsuccessful") or []
                         if (u.get("Error") or {}).get("Code") != "InvalidVpcEndpoint.NotFound"]  # gone already: fine
         if unsuccessful:
@@ -924,9 +906,9 @@ class EndpointSet:
         return request
 
     def create(self, name, keys, generation):
-        self.changed = True
         tags = plan.desired_tags(self.params["tags"], keys, self.site["key"], self.params["name_prefix"])
         if self.module.check_mode:
+            self.changed = True
             self.created.append("+".join(keys))
             return {
                 "ServiceName": name,
@@ -939,19 +921,16 @@ class EndpointSet:
             }
         for _attempt in range(3):
             request = self.create_request(name, tags, plan.client_token(self.params["vpc_id"], name, self.region_of(name), generation))
-            try:
-                endpoint = self.client.create_vpc_endpoint(aws_retry=True, **request)["VpcEndpoint"]
-            except is_boto3_error_code("IdempotentParameterMismatch"):
+            answer, mismatch = self.aws.attempt(
+                self.client, "create_vpc_endpoint",
+                "create the endpoint for %s (%s); endpoints created before it are in the result" % (", ".join(keys), name),
+                ("IdempotentParameterMismatch",), **request)
+            if mismatch:
                 # Another run created it at the same moment with other settings: use that one.
+                self.changed = True
                 return self.use_concurrent(name, keys)
-            except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
-                if self.dns_checked_by_create and is_dns_attribute_refusal(e):
-                    self.changed = bool(self.created)  # creates go first: nothing else was changed
-                    self.check_dns_attributes(**self.result())  # names the attribute that is off
-                self.fail_aws(
-                    e, msg="Could not create the endpoint for %s (%s); endpoints created before it are in the result" % (", ".join(keys), name),
-                    **self.result()
-                )
+            endpoint = answer["VpcEndpoint"]
+            self.changed = True
             if plan.state_of(endpoint) not in plan.GONE_STATES:
                 break
             generation = endpoint["VpcEndpointId"]  # the token named an old, gone endpoint: next generation
@@ -987,10 +966,8 @@ class EndpointSet:
             self.changed = True
             self.modified[endpoint_id] = changes
             if not self.module.check_mode:
-                try:
-                    self.client.modify_vpc_endpoint(aws_retry=True, VpcEndpointId=endpoint_id, **changes)
-                except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-                    self.fail_aws(e, msg="Could not modify %s (%s)" % (endpoint_id, ", ".join(keys)), **self.result())
+                self.aws.call(self.client, "modify_vpc_endpoint", "modify %s (%s)" % (endpoint_id, ", ".join(keys)),
+                              VpcEndpointId=endpoint_id, **changes)
             endpoint = plan.apply_modification(endpoint, changes)
         return self.retag(endpoint, keys, mark or catalog.OWNERSHIP_ADOPTED)
 
@@ -1010,13 +987,12 @@ class EndpointSet:
         endpoint_id = endpoint["VpcEndpointId"]
         self.modified.setdefault(endpoint_id, {})["Tags"] = {"set": to_set, "unset": to_unset}
         if not self.module.check_mode:
-            try:
-                if to_unset:
-                    self.client.delete_tags(aws_retry=True, Resources=[endpoint_id], Tags=[{"Key": k} for k in to_unset])
-                if to_set:
-                    self.client.create_tags(aws_retry=True, Resources=[endpoint_id], Tags=ansible_dict_to_boto3_tag_list(to_set))
-            except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-                self.fail_aws(e, msg="Could not tag %s" % endpoint_id, **self.result())
+            if to_unset:
+                self.aws.call(self.client, "delete_tags", "tag %s" % endpoint_id, Resources=[endpoint_id],
+                              Tags=[{"Key": k} for k in to_unset])
+            if to_set:
+                self.aws.call(self.client, "create_tags", "tag %s" % endpoint_id, Resources=[endpoint_id],
+                              Tags=ansible_dict_to_boto3_tag_list(to_set))
         tags = plan.tags_of(endpoint)
         tags.update(to_set)
         for key in to_unset:
@@ -1129,10 +1105,8 @@ class EndpointSet:
             changes = {"RemoveSecurityGroupIds": remove}
             self.modified[endpoint["VpcEndpointId"]] = changes
             if not self.module.check_mode:
-                try:
-                    self.client.modify_vpc_endpoint(aws_retry=True, VpcEndpointId=endpoint["VpcEndpointId"], **changes)
-                except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-                    self.fail_aws(e, msg="Could not detach %s from %s" % (", ".join(remove), endpoint["VpcEndpointId"]), **self.result())
+                self.aws.call(self.client, "modify_vpc_endpoint", "detach %s from %s" % (", ".join(remove), endpoint["VpcEndpointId"]),
+                              VpcEndpointId=endpoint["VpcEndpointId"], **changes)
             endpoint = plan.apply_modification(endpoint, changes)
         ours = [key for key in plan.our_tag_keys() if key in plan.tags_of(endpoint)]
         return self.apply_tags(endpoint, {}, ours)

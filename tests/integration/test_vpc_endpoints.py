@@ -394,7 +394,8 @@ def test_bad_credentials_say_credentials(sandbox, network, error):
         result = run_module("vpc_endpoints", network.args(services=["api"]))
     finally:
         sandbox.clear_faults()
-    assert result["failed"] and result["msg"].startswith("AWS rejected the credentials") and error in result["msg"]
+    assert result["failed"] and result["msg"].startswith("Could not ") and error in result["msg"]
+    assert "AWS rejected the credentials" in result["msg"] and "Check the profile" in result["msg"]
 
 
 @pytest.mark.parametrize("vpc_id", ["", "vpc-", "my-vpc", "vpc-0123456789abcdef0"])
@@ -548,3 +549,13 @@ def test_dns_attribute_off_is_refused_before_any_change_even_with_an_endpoint_to
     only_adopt = run_module("vpc_endpoints", network.args(services=["api"]))
     assert only_adopt["failed"] and "enableDnsSupport" in only_adopt["msg"]  # nothing to create: read, refused
     assert tags(network.endpoints()[0]) == {}
+
+
+def test_unknown_subnet_and_group_are_named_without_any_change(sandbox, network):
+    sandbox.reset_calls()
+    ghost_subnet, ghost_group = "subnet-0123456789abcdef0", "sg-0123456789abcdef0"
+    result = run_module("vpc_endpoints", network.args(subnet_ids=[network.subnet_ids[0], ghost_subnet]))
+    assert result["failed"] and result["msg"] == "Subnet not found: %s. Give subnets of %s." % (ghost_subnet, network.vpc_id)
+    result = run_module("vpc_endpoints", network.args(security_group_ids=[network.https_group, ghost_group]))
+    assert result["failed"] and result["msg"].startswith("Security group not found: %s." % ghost_group)
+    assert mutating_calls(sandbox.calls()["calls"]) == {}
