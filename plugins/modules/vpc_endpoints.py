@@ -18,6 +18,11 @@ description:
     I(Verify) button), describes the VPC's endpoints once, creates what is missing, repairs
     what drifted (subnets, security groups, private DNS) with C(ModifyVpcEndpoint), and
     waits for all endpoints in one polling loop (one C(DescribeVpcEndpoints) call per poll).
+  - Nothing changes before every check passed. The VPC DNS attributes that private DNS needs
+    are checked by AWS itself on the first C(CreateVpcEndpoint), the run's first change
+    (creates come before repairs and deletions), and read with C(DescribeVpcAttribute) when
+    nothing is to be created, in check mode and with O(validate_only); either way a refusal
+    names the attribute that is off.
   - Same region (the VPC is in the Datadog site's region) and cross region (the VPC is in
     another region; the endpoints reach Datadog's services through cross-region
     PrivateLink with C(ServiceRegion)).
