@@ -525,7 +525,7 @@ def test_aws_service_endpoint_of_a_cross_region_vpc_stays_in_its_own_region(sand
     live = {e["ServiceName"]: e for e in net.endpoints()}
     assert live[service_name("api")]["ServiceRegion"] == "us-east-1"
     assert live[aws_service_name(net)].get("ServiceRegion", "eu-west-1") == "eu-west-1"
-    assert result["aws_endpoints"]["secretsmanager"]["service_name"] == "com.amazonaws.eu-west-1.secretsmanager"
+    assert result["aws_endpoints"]["secretsmanager"]["service_name"] == aws_service_name(net)
     assert run_module("vpc_endpoints", net.args(services=["api"], aws_services=["secretsmanager"]))["changed"] is False
 
 
