@@ -421,6 +421,26 @@ class CatalogError(ValueError):
     """A request the catalog cannot answer; the message says what to change."""
 
 
+# AWS services the guide suggests an interface endpoint for, beside Datadog's: the Datadog Lambda
+# extension reads its API key from Secrets Manager (https://docs.datadoghq.com/agent/guide/private-link/).
+# key -> title; the endpoint service is "com.amazonaws.<region>.<key>" in the endpoints' own region.
+AWS_SERVICES = (
+    ("secretsmanager", "Secrets Manager (the Datadog Lambda extension's API key)"),
+)
+
+
+def aws_service_entries(region, keys):
+    """Entries (shaped as service_entries') of AWS services in a region, for the same module code paths."""
+    titles = dict(AWS_SERVICES)
+    unknown = [key for key in keys if key not in titles]
+    if unknown:
+        raise CatalogError("Unknown AWS service key(s): %s. Valid keys: %s."
+                           % (", ".join(sorted(set(unknown))), ", ".join(titles)))
+    return [{"key": key, "title": titles[key], "service_name": "com.amazonaws.%s.%s" % (region, key),
+             "private_dns_name": "%s.%s.amazonaws.com" % (key, region), "superseded_service_names": [],
+             "aws_service": True} for key in dict.fromkeys(keys)]
+
+
 def supported_sites_text():
     return ", ".join("%s (%s)" % (key, site["dd_site"]) for key, site in SITES.items())
 

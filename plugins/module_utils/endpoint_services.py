@@ -39,6 +39,7 @@ def resolve_service_region(site_region, module_region, service_region):
 def describe_services(client, names, service_region=None):
     """Return ({name: ServiceDetail}, [names not found]) for names, in one call when all exist.
 
+    service_region: a region, or a list of them (names of several regions in one call).
     AWS answers InvalidServiceName for the whole call when one name is unknown; the unknown
     names are read from the message and the call is made once more without them.
     """
@@ -47,7 +48,7 @@ def describe_services(client, names, service_region=None):
     while names:
         kwargs = {"ServiceNames": names}
         if service_region:
-            kwargs["ServiceRegions"] = [service_region]
+            kwargs["ServiceRegions"] = _regions(service_region)
         try:
             details = all_service_details(client, **kwargs)
         except is_boto3_error_code("InvalidServiceName") as error:
@@ -67,10 +68,14 @@ def describe_services(client, names, service_region=None):
     return {}, sorted(set(missing))
 
 
+def _regions(service_region):
+    return list(service_region) if isinstance(service_region, (list, tuple)) else [service_region]
+
+
 def _exists(client, name, service_region):
     kwargs = {"ServiceNames": [name]}
     if service_region:
-        kwargs["ServiceRegions"] = [service_region]
+        kwargs["ServiceRegions"] = _regions(service_region)
     try:
         client.describe_vpc_endpoint_services(aws_retry=True, **kwargs)
         return True

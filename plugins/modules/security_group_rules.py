@@ -165,16 +165,10 @@ allows_all:
   type: bool
 """
 
-try:
-    import botocore
-except ImportError:
-    pass  # handled by AnsibleAWSModule
-
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils import catalog
+from ansible_collections.datadog_privatelink.aws.plugins.module_utils._aws_calls import AwsCalls
 
 PROTOCOLS = {"tcp": "tcp", "6": "tcp", "udp": "udp", "17": "udp", "icmp": "icmp", "1": "icmp",
              "icmpv6": "icmpv6", "58": "icmpv6", "all": "-1", "-1": "-1"}
@@ -287,18 +281,16 @@ def main():
     if problems:
         module.fail_json(msg="Invalid rules: %s." % "; ".join(problems))
 
-    client = module.client("ec2", retry_decorator=AWSRetry.jittered_backoff())
-    try:
-        group = client.describe_security_groups(aws_retry=True, GroupIds=[group_id])["SecurityGroups"][0]
-    except is_boto3_error_code("InvalidGroup.NotFound"):
+    result = {}
+    aws = AwsCalls(module, lambda: result)  # failures carry the rules done before them
+    client = aws.client("ec2")
+    answer, missing = aws.attempt(client, "describe_security_groups", "describe security group %s" % group_id,
+                                  ("InvalidGroup.NotFound",), GroupIds=[group_id])
+    if missing:
         module.fail_json(msg="Security group %s not found in %s; give the id of an existing group (sg-...)." % (group_id, module.region))
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
-        module.fail_json_aws(e, msg="Could not describe security group %s" % group_id)
-    try:
-        paginator = client.get_paginator("describe_security_group_rules")
-        items = paginator.paginate(Filters=[{"Name": "group-id", "Values": [group_id]}]).build_full_result()["SecurityGroupRules"]
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-        module.fail_json_aws(e, msg="Could not describe the rules of security group %s" % group_id)
+    group = answer["SecurityGroups"][0]
+    items = aws.pages(client, "describe_security_group_rules", "SecurityGroupRules", "describe the rules of security group %s" % group_id,
+                      Filters=[{"Name": "group-id", "Values": [group_id]}])
 
     existing = [from_aws(item) for item in items if item.get("IsEgress") == (direction == "egress")]
     owned = [rule for rule in existing if rule["tags"].get(catalog.RULE_OWNER_TAG_KEY) == owner]
@@ -307,7 +299,7 @@ def main():
     others_by_id = dict((identity(rule), rule) for rule in others)
     wanted_ids = set(identity(rule) for rule in wanted)
 
-    result = dict(changed=False, group_id=group_id, vpc_id=group.get("VpcId", ""), added=[], removed=[], unchanged=[], foreign=[],
+    result.update(changed=False, group_id=group_id, vpc_id=group.get("VpcId", ""), added=[], removed=[], unchanged=[], foreign=[],
                   allows_all=any(rule["protocol"] == "-1" and (rule.get("cidr_ip") == "0.0.0.0/0" or rule.get("cidr_ipv6") == "::/0")
                                  for rule in existing))
     to_add, to_revoke = [], []
@@ -325,36 +317,29 @@ def main():
         to_revoke = [rule for rule in owned if purge or identity(rule) in wanted_ids]
         result["foreign"] = [public(others_by_id[identity(rule)]) for rule in wanted if identity(rule) in others_by_id]
 
-    authorize = client.authorize_security_group_egress if direction == "egress" else client.authorize_security_group_ingress
-    revoke = client.revoke_security_group_egress if direction == "egress" else client.revoke_security_group_ingress
+    authorize = "authorize_security_group_" + direction
+    revoke = "revoke_security_group_" + direction
     tags = [{"Key": catalog.OWNER_TAG_KEY, "Value": catalog.OWNER_TAG_VALUE}, {"Key": catalog.RULE_OWNER_TAG_KEY, "Value": owner}]
     for rule in to_revoke:
         result["changed"] = True
         result["removed"].append(public(rule))
         if module.check_mode:
             continue
-        try:
-            revoke(aws_retry=True, GroupId=group_id, SecurityGroupRuleIds=[rule["rule_id"]])
-        except is_boto3_error_code("InvalidSecurityGroupRuleId.NotFound"):
-            pass  # already gone: what was wanted
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
-            module.fail_json_aws(e, msg="Could not revoke %s (%s); the rules done before it are in the result"
-                                 % (text(rule, direction), rule["rule_id"]), **result)
+        # A rule already gone is what was wanted.
+        aws.call(client, revoke, "revoke %s (%s); the rules done before it are in the result" % (text(rule, direction), rule["rule_id"]),
+                 ignore=("InvalidSecurityGroupRuleId.NotFound",), GroupId=group_id, SecurityGroupRuleIds=[rule["rule_id"]])
     for rule in to_add:
         result["changed"] = True
         if module.check_mode:
             result["added"].append(rule)
             continue
-        try:
-            answer = authorize(aws_retry=True, GroupId=group_id, IpPermissions=[permission(rule)],
-                               TagSpecifications=[{"ResourceType": "security-group-rule", "Tags": tags}])
-        except is_boto3_error_code("InvalidPermission.Duplicate"):
+        answer, duplicate = aws.attempt(client, authorize, "add %s to %s; the rules done before it are in the result" % (text(rule, direction), group_id),
+                                        ("InvalidPermission.Duplicate",), GroupId=group_id, IpPermissions=[permission(rule)],
+                                        TagSpecifications=[{"ResourceType": "security-group-rule", "Tags": tags}])
+        if duplicate:
             module.warn("%s appeared on %s while this ran, without the owner's tag; it is left alone." % (text(rule, direction), group_id))
             result["foreign"].append(rule)
             continue
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
-            module.fail_json_aws(e, msg="Could not add %s to %s; the rules done before it are in the result"
-                                 % (text(rule, direction), group_id), **result)
         added = dict(rule, rule_id=next((r["SecurityGroupRuleId"] for r in answer.get("SecurityGroupRules", [])), ""))
         result["added"].append(added)
 

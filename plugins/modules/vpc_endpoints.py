@@ -18,6 +18,11 @@ description:
     I(Verify) button), describes the VPC's endpoints once, creates what is missing, repairs
     what drifted (subnets, security groups, private DNS) with C(ModifyVpcEndpoint), and
     waits for all endpoints in one polling loop (one C(DescribeVpcEndpoints) call per poll).
+  - Nothing changes before every check passed. The VPC DNS attributes that private DNS needs
+    are checked by AWS itself on the first C(CreateVpcEndpoint), the run's first change
+    (creates come before repairs and deletions), and read with C(DescribeVpcAttribute) when
+    nothing is to be created, in check mode and with O(validate_only); either way a refusal
+    names the attribute that is off.
   - Same region (the VPC is in the Datadog site's region) and cross region (the VPC is in
     another region; the endpoints reach Datadog's services through cross-region
     PrivateLink with C(ServiceRegion)).
@@ -38,6 +43,9 @@ description:
     and replaced (RV(replaced)). Deleted, deleting and expired endpoints are ignored.
   - O(state=absent) deletes only endpoints this collection created; adopted ones are left
     in place (RV(left_in_place)), without this collection's tags.
+  - AWS services the guide suggests an endpoint for (O(aws_services), such as Secrets Manager
+    for the Datadog Lambda extension's API key) are handled the same way - verified, adopted,
+    tagged, waited for, deleted only when created - in the module's region, with private DNS.
 author:
   - datadog_privatelink.aws maintainers (@datadog-privatelink)
 options:
@@ -67,6 +75,25 @@ options:
         group the caller is about to delete), as long as each keeps another group.
     type: list
     elements: str
+  datadog_services:
+    description:
+      - Manage the endpoints of Datadog's services (O(services)). V(false) manages only the
+        O(aws_services) endpoints, for instance in an Agent VPC of the peered-region scenario.
+    type: bool
+    default: true
+  aws_services:
+    description:
+      - AWS services that also get an interface endpoint, C(com.amazonaws.<region>.<key>) in the
+        module's region and O(vpc_id), always with private DNS (their clients resolve the
+        service's own name), whatever O(private_dns_enabled) says.
+      - V(secretsmanager) - the Datadog Lambda extension reads its API key from Secrets Manager
+        (C(DD_API_KEY_SECRET_ARN)); Datadog's PrivateLink guide suggests this endpoint
+        (U(https://docs.datadoghq.com/agent/guide/private-link/)).
+      - Their results are in RV(aws_endpoints).
+    type: list
+    elements: str
+    choices: [secretsmanager]
+    default: []
   purge_subnets:
     description:
       - Remove from existing endpoints the subnets not in O(subnet_ids). Without it, a
@@ -214,6 +241,24 @@ EXAMPLES = r"""
         subnet_ids: [subnet-0aaa1111bbbb22223]
         security_group_ids: [sg-0123456789abcdef0]
 
+- name: Datadog endpoints and the Secrets Manager endpoint the Datadog Lambda extension reads its API key through
+  datadog_privatelink.aws.vpc_endpoints:
+    region: us-east-1
+    site: us1
+    vpc_id: vpc-0a1b2c3d4e5f67890
+    subnet_ids: [subnet-0aaa1111bbbb22223]
+    security_group_ids: [sg-0123456789abcdef0]
+    aws_services: [secretsmanager]
+
+- name: Only the Secrets Manager endpoint, in an Agent VPC of the peered-region scenario
+  datadog_privatelink.aws.vpc_endpoints:
+    region: eu-west-1
+    site: us1
+    datadog_services: false
+    aws_services: [secretsmanager]
+    vpc_id: vpc-0fedcba9876543210
+    subnet_ids: [subnet-0eee5555ffff66667]
+
 - name: Check every input first, changing nothing (before a play creates other resources)
   datadog_privatelink.aws.vpc_endpoints:
     region: us-east-1
@@ -328,6 +373,20 @@ endpoints:
       private_dns_name: api.datadoghq.com
       vpc_endpoint_id: vpce-0123456789abcdef0
       state: available
+aws_endpoints:
+  description:
+    - Per O(aws_services) key, its endpoint, with the same fields as RV(endpoints) (C(title) and
+      C(service_name) name the AWS service; C(service_region) is null).
+  returned: always
+  type: dict
+  sample:
+    secretsmanager:
+      service_key: secretsmanager
+      service_name: com.amazonaws.us-east-1.secretsmanager
+      private_dns_name: secretsmanager.us-east-1.amazonaws.com
+      vpc_endpoint_id: vpce-0123456789abcdef1
+      state: available
+      private_dns_enabled: true
 created:
   description: Ids of endpoints created (check mode, the service keys that would be).
   returned: always
@@ -436,16 +495,14 @@ try:
 except ImportError:
     pass  # handled by AnsibleAWSModule
 
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils import catalog
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils import endpoint_plan as plan
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils import vpc_dns
-from ansible_collections.datadog_privatelink.aws.plugins.module_utils.aws_reads import all_vpc_endpoints
+from ansible_collections.datadog_privatelink.aws.plugins.module_utils._aws_calls import AwsCalls
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils.endpoint_services import describe_services
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils.endpoint_services import not_found_message
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils.endpoint_services import resolve_service_region
@@ -461,6 +518,14 @@ CREDENTIAL_ERRORS = frozenset((
 ))
 SUPPORT_NOTE = ("Datadog's PrivateLink guide says endpoints still pending after 10 minutes are a case for Datadog support "
                 "(https://docs.datadoghq.com/agent/guide/private-link/): give them the endpoint ids.")
+
+
+def is_dns_attribute_refusal(error):
+    """AWS's refusal of private DNS for a VPC DNS attribute that is off."""
+    if not isinstance(error, botocore.exceptions.ClientError):
+        return False
+    message = error.response.get("Error", {}).get("Message", "")
+    return "enableDnsSupport" in message or "enableDnsHostnames" in message
 
 
 def known_regions():
@@ -485,12 +550,16 @@ class EndpointSet:
         self.endpoints = {}  # service name -> endpoint dict (live, or predicted in check mode)
         self.subnet_zones = {}
         self.created_at = {}
+        self.dns_checked_by_create = False  # AWS checks the VPC DNS attributes on the first, private DNS, create
         self.site = None
         self.service_region = None
-        self.entries = []
+        self.entries = []  # Datadog's services
+        self.aws_entries = []  # AWS services (aws_services), always in the module's region
+        self.aws_names = set()
         self.groups = {}
         self.check_inputs()
-        self.client = module.client("ec2", retry_decorator=AWSRetry.jittered_backoff())
+        self.aws = AwsCalls(module, self.result, self.explain)
+        self.client = self.aws.client("ec2")
 
     # ---- inputs checked without any call ----------------------------------------------------
     def check_inputs(self):
@@ -498,6 +567,9 @@ class EndpointSet:
         try:
             self.site = catalog.site_facts(params["site"])
             self.entries = catalog.service_entries(params["site"], params["services"], params["service_names"])
+            if not params["datadog_services"]:
+                self.entries = []
+            self.aws_entries = catalog.aws_service_entries(region or "", params["aws_services"])
         except catalog.CatalogError as error:
             self.module.fail_json(msg=str(error))
         if not region:
@@ -506,12 +578,17 @@ class EndpointSet:
         for name, value in (("region", region), ("service_region", params["service_region"])):
             if value and (not REGION_PATTERN.match(value) or value not in known_regions()):
                 self.module.fail_json(msg="%s=%r is not an AWS region (for example %s). Check its spelling." % (name, value, self.site["region"]))
+        if not (self.entries or self.aws_entries):
+            self.module.fail_json(msg="Nothing to manage: datadog_services=false and aws_services is empty. Set either.")
         try:
             self.service_region = resolve_service_region(self.site["region"], region, params["service_region"])
         except catalog.CatalogError as error:
             self.module.fail_json(msg=str(error))
+        if not self.entries:
+            self.service_region = None  # AWS services are reached in the module's own region
         require_service_regions(self.module, bool(self.service_region))
-        self.groups = catalog.group_by_service_name(self.entries)
+        self.groups = catalog.group_by_service_name(self.entries + self.aws_entries)
+        self.aws_names = set(e["service_name"] for e in self.aws_entries)
         vpc_id = params["vpc_id"]
         if not VPC_ID_PATTERN.match(vpc_id or ""):
             self.module.fail_json(msg="vpc_id=%r is not a VPC id: give the id of the Agents' VPC, such as vpc-0a1b2c3d4e5f67890." % vpc_id)
@@ -524,32 +601,91 @@ class EndpointSet:
                 self.module.fail_json(msg="subnet_ids holds %s, not subnet ids (subnet-...): give subnets of %s."
                                       % (", ".join(repr(s) for s in malformed), vpc_id))
 
-    def fail_aws(self, error, msg, **extra):
-        """fail_json_aws, but a credentials refusal says so first (AWS's codes are cryptic)."""
+    def explain(self, error):
+        """What to change, for the AWS errors whose own message does not say it (AwsCalls' hint), else None."""
         code = ""
         if isinstance(error, botocore.exceptions.ClientError):
             code = error.response.get("Error", {}).get("Code", "")
         if code in CREDENTIAL_ERRORS:
-            self.module.fail_json(
-                msg="AWS rejected the credentials: %s (%s). Check the profile, access key, secret key and session token "
-                "(or module_defaults for group/datadog_privatelink.aws.aws)." % (error.response["Error"].get("Message", ""), code),
-                **extra)
+            return ("AWS rejected the credentials: %s (%s). Check the profile, access key, secret key and session token "
+                    "(or module_defaults for group/datadog_privatelink.aws.aws)." % (error.response["Error"].get("Message", ""), code))
         if isinstance(error, botocore.exceptions.NoCredentialsError):
-            self.module.fail_json(msg="No AWS credentials found: set a profile, access and secret keys, or AWS_PROFILE.", **extra)
-        self.module.fail_json_aws(error, msg=msg, **extra)
+            return "No AWS credentials found: set a profile, access and secret keys, or AWS_PROFILE."
+        if self.dns_checked_by_create and is_dns_attribute_refusal(error):
+            self.dns_checked_by_create = False  # the reads below must not come back here
+            off = ["enableDnsSupport", "enableDnsHostnames"]
+            try:
+                off = vpc_dns.attributes_off(self.client, self.params["vpc_id"]) or off
+            except (vpc_dns.VpcNotFound, botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError):
+                pass  # AWS's refusal already says both are needed
+            return self.dns_off_message(off)
+        return None
+
+    def dns_off_message(self, off):
+        return ("%s is off on %s: private DNS, which lets the Agents reach Datadog's host names through the endpoints, "
+                "needs both enableDnsSupport and enableDnsHostnames. Turn them on (amazon.aws.ec2_vpc_net with "
+                "dns_support: true and dns_hostnames: true), then rerun." % (" and ".join(off), self.params["vpc_id"]))
+
+    def region_of(self, name):
+        """The ServiceRegion of a service name: Datadog's for cross region, None for AWS services (local)."""
+        return None if name in self.aws_names else self.service_region
+
+    def private_dns_of(self, name):
+        """AWS services always get private DNS (their clients resolve the service's public name)."""
+        return True if name in self.aws_names else self.params["private_dns_enabled"]
+
+    def wants_private_dns(self):
+        return self.params["state"] == "present" and any(self.private_dns_of(name) for name in self.groups)
+
+    def match(self, names, endpoints):
+        """plan.match_endpoints, each name reached through its own service region."""
+        matched, extras = {}, []
+        for region in set(self.region_of(name) for name in names):
+            part, more = plan.match_endpoints([n for n in names if self.region_of(n) == region], endpoints, region, self.module.region)
+            matched.update(part)
+            extras.extend(more)
+        return dict((name, matched[name]) for name in names), extras
 
     # ---- reads -------------------------------------------------------------------------------
     def validate(self):
-        """Every check that reading can make, before the first change."""
+        """Every check that reading can make, before the first change.
+
+        The private DNS checks (VPC DNS attributes, conflicting zones) are made here only with
+        validate_only; a run reads the VPC's endpoints first and makes them in plan_private_dns.
+        """
         self.verify_services()
-        self.check_vpc()
-        if self.params["state"] == "present":
-            self.check_subnets()
-            self.check_security_groups()
+        if self.params["state"] == "absent":
+            self.check_vpc_exists()
+            return
+        self.check_subnets()  # the subnets' VpcId proves the VPC exists
+        self.check_security_groups()
+        if self.params["validate_only"] and self.wants_private_dns():
+            self.check_dns_attributes()
+            self.check_private_zones()
+
+    def plan_private_dns(self, creates, enabling):
+        """The private DNS checks, before the first change, with the fewest reads.
+
+        creates: service names about to get an endpoint; enabling: those whose endpoint gets private DNS on.
+        AWS refuses a private DNS CreateVpcEndpoint when a VPC DNS attribute is off, before making
+        anything: when such a create is the run's first change (creates go first), AWS's answer is the
+        check (see create) and the two DescribeVpcAttribute reads are saved. The zones are read only
+        when an endpoint is about to publish a name.
+        """
+        dns_creates = [name for name in creates if self.private_dns_of(name)]
+        if self.module.check_mode or not dns_creates:
+            if self.wants_private_dns():
+                self.check_dns_attributes()
+        else:
+            self.dns_checked_by_create = True
+        if dns_creates or [name for name in enabling if self.private_dns_of(name)]:
+            self.check_private_zones()
 
     def verify_services(self):
         looked_in = self.service_region or self.module.region
         for name in self.groups:
+            if name in self.aws_names:
+                continue
             region = catalog.SERVICE_NAME_PATTERN.match(name).group("region")
             if region != looked_in:
                 keys = ", ".join(self.groups[name])
@@ -559,50 +695,39 @@ class EndpointSet:
                 )
         if not self.params["verify"]:
             return
-        try:
-            self.details, missing = describe_services(self.client, list(self.groups), self.service_region)
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-            self.fail_aws(e, msg="Could not describe the Datadog endpoint services")
+        # One call for all: Datadog's region (cross region) and the module's own (AWS services) together.
+        regions = sorted(set(self.region_of(name) or self.module.region for name in self.groups))
+        self.details, missing = self.aws.run("describe the Datadog endpoint services", describe_services,
+                                             self.client, list(self.groups), regions if regions != [self.module.region] else None)
         if missing:
-            self.module.fail_json(msg=not_found_message(missing, self.entries, looked_in), missing_service_names=missing)
+            self.module.fail_json(msg=not_found_message(missing, self.entries + self.aws_entries, looked_in), missing_service_names=missing)
 
-    def check_vpc(self):
-        """The VPC exists; with private DNS, both VPC DNS attributes are on (AWS would refuse endpoint by endpoint)."""
+    def not_found(self):
         vpc_id = self.params["vpc_id"]
-        not_found = "VPC %s not found in %s with these credentials. Check vpc_id and region." % (vpc_id, self.module.region)
+        self.module.fail_json(msg="VPC %s not found in %s with these credentials. Check vpc_id and region." % (vpc_id, self.module.region))
+
+    def check_vpc_exists(self):
+        vpc_id = self.params["vpc_id"]
+        if self.aws.attempt(self.client, "describe_vpcs", "read %s" % vpc_id, ("InvalidVpcID.NotFound",), VpcIds=[vpc_id])[1]:
+            self.not_found()
+
+    def check_dns_attributes(self, **extra):
+        """Both VPC DNS attributes are on (private DNS needs them; AWS would refuse endpoint by endpoint)."""
+        vpc_id = self.params["vpc_id"]
         try:
-            if not (self.params["private_dns_enabled"] and self.params["state"] == "present"):
-                self.client.describe_vpcs(aws_retry=True, VpcIds=[vpc_id])
-                return
-            off = vpc_dns.attributes_off(self.client, vpc_id)
-        except (vpc_dns.VpcNotFound, is_boto3_error_code("InvalidVpcID.NotFound")):
-            self.module.fail_json(msg=not_found)
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
-            self.fail_aws(e, msg="Could not read %s" % vpc_id)
+            off = self.aws.run("read the DNS attributes of %s" % vpc_id, vpc_dns.attributes_off, self.client, vpc_id)
+        except vpc_dns.VpcNotFound:
+            self.not_found()
         if off:
-            self.module.fail_json(
-                msg="%s is off on %s: private DNS, which lets the Agents reach Datadog's host names through the endpoints, "
-                "needs both enableDnsSupport and enableDnsHostnames. Turn them on (amazon.aws.ec2_vpc_net with "
-                "dns_support: true and dns_hostnames: true), then rerun." % (" and ".join(off), vpc_id))
-        if self.params["private_dns_enabled"] and self.params["state"] == "present":
-            self.check_private_zones()
+            self.module.fail_json(msg=self.dns_off_message(off), **extra)
 
     def check_private_zones(self):
         """Refuse, before the first endpoint, a private zone on the VPC that AWS would call a conflicting DNS domain."""
         vpc_id = self.params["vpc_id"]
-        route53 = self.module.client("route53", retry_decorator=AWSRetry.jittered_backoff())
-        summaries, token = [], None
-        try:
-            while True:
-                page = route53.list_hosted_zones_by_vpc(aws_retry=True, VPCId=vpc_id, VPCRegion=self.module.region,
-                                                        **({"NextToken": token} if token else {}))
-                summaries.extend(page.get("HostedZoneSummaries", []))
-                token = page.get("NextToken")
-                if not token:
-                    break
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-            self.fail_aws(e, msg="Could not list the private hosted zones of %s" % vpc_id)
-        conflicts = plan.private_zone_conflicts(summaries, self.entries)
+        summaries = self.aws.token_pages(self.aws.client("route53"), "list_hosted_zones_by_vpc", "HostedZoneSummaries",
+                                         "list the private hosted zones of %s" % vpc_id, VPCId=vpc_id, VPCRegion=self.module.region)
+        conflicts = plan.private_zone_conflicts(
+            summaries, [e for e in self.entries + self.aws_entries if self.private_dns_of(e["service_name"])])
         if conflicts:
             zones = "; ".join("%s (%s, for %s)" % (zone["Name"].rstrip("."), zone["HostedZoneId"], ", ".join(keys))
                               for zone, keys in conflicts)
@@ -617,13 +742,17 @@ class EndpointSet:
     def check_subnets(self):
         subnet_ids = self.params["subnet_ids"]
         vpc_id = self.params["vpc_id"]
-        try:
-            subnets = self.client.describe_subnets(aws_retry=True, SubnetIds=subnet_ids)["Subnets"]
-        except is_boto3_error_code("InvalidSubnetID.NotFound") as e:
-            self.module.fail_json(msg="Subnet not found: %s. Give subnets of %s." % (e.response["Error"].get("Message"), vpc_id))
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
-            self.fail_aws(e, msg="Could not describe subnets")
+        answer, missing = self.aws.attempt(self.client, "describe_subnets", "describe subnets", ("InvalidSubnetID.NotFound",),
+                                           SubnetIds=subnet_ids)
+        if missing:
+            # A filter answers without the unknown ones, rather than refusing: they are named (on this failing path only).
+            found = self.aws.call(self.client, "describe_subnets", "describe subnets", Filters=[{"Name": "subnet-id", "Values": subnet_ids}])
+            unknown = sorted(set(subnet_ids) - set(s["SubnetId"] for s in found["Subnets"]))
+            self.module.fail_json(msg="Subnet not found: %s. Give subnets of %s." % (", ".join(unknown), vpc_id))
+        subnets = answer["Subnets"]
         outside = ["%s (in %s)" % (s["SubnetId"], s["VpcId"]) for s in subnets if s["VpcId"] != vpc_id]
+        if len(outside) == len(subnets):
+            self.check_vpc_exists()  # none in it: perhaps no such VPC (a read on this failing path only)
         if outside:
             self.module.fail_json(msg="Subnets outside %s: %s. Give subnets of %s only." % (vpc_id, ", ".join(outside), vpc_id))
         zones = [s["AvailabilityZone"] for s in subnets]
@@ -631,8 +760,8 @@ class EndpointSet:
             self.module.fail_json(msg="An interface endpoint takes one subnet per availability zone; these share one: %s. Keep one of each." % ", ".join(
                 "%s (%s)" % (s["SubnetId"], s["AvailabilityZone"]) for s in subnets if zones.count(s["AvailabilityZone"]) > 1))
         self.subnet_zones = dict((s["SubnetId"], s["AvailabilityZone"]) for s in subnets)
-        if not self.service_region:
-            for name, detail in self.details.items():
+        for name, detail in self.details.items():
+            if not self.region_of(name):  # cross-region services are offered in their own region's zones
                 offered = set(detail.get("AvailabilityZones") or [])
                 unserved = [s["SubnetId"] + " (" + s["AvailabilityZone"] + ")" for s in subnets if offered and s["AvailabilityZone"] not in offered]
                 if unserved:
@@ -642,17 +771,16 @@ class EndpointSet:
     def check_security_groups(self):
         group_ids = self.params["security_group_ids"]
         vpc_id = self.params["vpc_id"]
-        try:
-            if group_ids:
-                groups = self.client.describe_security_groups(aws_retry=True, GroupIds=group_ids)["SecurityGroups"]
-            else:
-                groups = self.client.describe_security_groups(
-                    aws_retry=True, Filters=[{"Name": "vpc-id", "Values": [vpc_id]}, {"Name": "group-name", "Values": ["default"]}]
-                )["SecurityGroups"]
-        except (is_boto3_error_code("InvalidGroup.NotFound"), is_boto3_error_code("InvalidGroupId.Malformed")) as e:
-            self.module.fail_json(msg="Security group not found: %s. Give security groups of %s." % (e.response["Error"].get("Message"), vpc_id))
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
-            self.fail_aws(e, msg="Could not describe security groups")
+        query = ({"GroupIds": group_ids} if group_ids else
+                 {"Filters": [{"Name": "vpc-id", "Values": [vpc_id]}, {"Name": "group-name", "Values": ["default"]}]})
+        answer, missing = self.aws.attempt(self.client, "describe_security_groups", "describe security groups",
+                                           ("InvalidGroup.NotFound", "InvalidGroupId.Malformed"), **query)
+        if missing:
+            found = self.aws.call(self.client, "describe_security_groups", "describe security groups",
+                                  Filters=[{"Name": "group-id", "Values": group_ids}])["SecurityGroups"]
+            unknown = sorted(set(group_ids) - set(g["GroupId"] for g in found))
+            self.module.fail_json(msg="Security group not found: %s. Give security groups of %s." % (", ".join(unknown), vpc_id))
+        groups = answer["SecurityGroups"]
         outside = ["%s (in %s)" % (g["GroupId"], g.get("VpcId")) for g in groups if g.get("VpcId") != vpc_id]
         if outside:
             self.module.fail_json(msg="Security groups outside %s: %s. Give security groups of %s only." % (vpc_id, ", ".join(outside), vpc_id))
@@ -665,10 +793,7 @@ class EndpointSet:
             )
 
     def describe_vpc_endpoints(self, **kwargs):
-        try:
-            return all_vpc_endpoints(self.client, **kwargs)
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-            self.fail_aws(e, msg="Could not describe VPC endpoints", **self.result())
+        return self.aws.pages(self.client, "describe_vpc_endpoints", "VpcEndpoints", "describe VPC endpoints", **kwargs)
 
     def existing(self):
         return self.describe_vpc_endpoints(
@@ -696,10 +821,8 @@ class EndpointSet:
         unknown = sorted(set(s for e in endpoints for s in e.get("SubnetIds") or []) - set(self.subnet_zones))
         if not unknown or self.params["purge_subnets"]:
             return
-        try:
-            subnets = self.client.describe_subnets(aws_retry=True, Filters=[{"Name": "subnet-id", "Values": unknown}])["Subnets"]
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-            self.fail_aws(e, msg="Could not describe the subnets of the existing endpoints")
+        subnets = self.aws.call(self.client, "describe_subnets", "describe the subnets of the existing endpoints",
+                                Filters=[{"Name": "subnet-id", "Values": unknown}])["Subnets"]
         self.subnet_zones.update((s["SubnetId"], s["AvailabilityZone"]) for s in subnets)
 
     # ---- present -------------------------------------------------------------------------------
@@ -709,7 +832,7 @@ class EndpointSet:
             return
         existing = self.existing()
         names = list(self.groups)
-        matched, extras = plan.match_endpoints(names, existing, self.service_region, self.module.region)
+        matched, extras = self.match(names, existing)
         self.adopt_superseded(matched, existing)
         doomed = []
         for extra in extras:
@@ -718,7 +841,7 @@ class EndpointSet:
             else:
                 self.report_foreign(extra, "duplicate: %s serves this service in the VPC; this one is left alone"
                                     % matched[extra["ServiceName"]]["VpcEndpointId"])
-        for ended in plan.ended_endpoints(names, existing, self.service_region, self.module.region):
+        for ended in [e for name in names for e in plan.ended_endpoints([name], existing, self.region_of(name), self.module.region)]:
             reason = plan.failure_reason(ended)
             if plan.is_owned(ended):
                 doomed.append(ended)
@@ -727,12 +850,16 @@ class EndpointSet:
             else:
                 self.report_foreign(ended, "%s (%s), not created by this collection: left in place" % (plan.state_of(ended), reason))
         self.zones_of_endpoint_subnets([e for e in matched.values() if e])
-        self.delete_doomed(doomed)
-        for name, keys in self.groups.items():
+        creates = [name for name in names if matched.get(name) is None]
+        self.plan_private_dns(creates, [name for name in names if matched.get(name) is not None
+                                        and not matched[name].get("PrivateDnsEnabled")])
+        # Creates first: the first change is then the one AWS checks the VPC DNS attributes on.
+        for name in creates + [name for name in names if name not in creates]:
+            keys = self.groups[name]
             endpoint = matched.get(name)
             before = plan.diff_view(endpoint)
             if endpoint is None:
-                endpoint = self.create(name, keys, plan.generation(existing, name, self.service_region, self.module.region))
+                endpoint = self.create(name, keys, plan.generation(existing, name, self.region_of(name), self.module.region))
             else:
                 endpoint = self.repair(endpoint, keys)
             self.endpoints[name] = endpoint
@@ -740,6 +867,7 @@ class EndpointSet:
             if before != after:
                 self.diff["before"][self.label(name)] = before
                 self.diff["after"][self.label(name)] = after
+        self.delete_doomed(doomed)
         if self.params["wait"] and not self.module.check_mode:
             self.wait_until_available()
 
@@ -757,10 +885,7 @@ class EndpointSet:
         self.deleted.extend(ids)
 
     def delete(self, ids):
-        try:
-            answer = self.client.delete_vpc_endpoints(aws_retry=True, VpcEndpointIds=ids)
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-            self.fail_aws(e, msg="Could not delete VPC endpoints %s" % ", ".join(ids), **self.result())
+        answer = self.aws.call(self.client, "delete_vpc_endpoints", "delete VPC endpoints %s" % ", ".join(ids), VpcEndpointIds=ids)
         unsuccessful = [u for u in answer.get("Unsuccessful") or []
                         if (u.get("Error") or {}).get("Code") != "InvalidVpcEndpoint.NotFound"]  # gone already: fine
         if unsuccessful:
@@ -774,43 +899,43 @@ class EndpointSet:
             "VpcId": self.params["vpc_id"],
             "ServiceName": name,
             "SubnetIds": self.params["subnet_ids"],
-            "PrivateDnsEnabled": self.params["private_dns_enabled"],
+            "PrivateDnsEnabled": self.private_dns_of(name),
             "TagSpecifications": [{"ResourceType": "vpc-endpoint", "Tags": ansible_dict_to_boto3_tag_list(tags)}],
             # Same VPC, service and generation give the same token: two runs at once make one endpoint.
             "ClientToken": token,
         }
         if self.params["security_group_ids"]:
             request["SecurityGroupIds"] = self.params["security_group_ids"]
-        if self.service_region:
-            request["ServiceRegion"] = self.service_region
+        if self.region_of(name):
+            request["ServiceRegion"] = self.region_of(name)
         return request
 
     def create(self, name, keys, generation):
-        self.changed = True
         tags = plan.desired_tags(self.params["tags"], keys, self.site["key"], self.params["name_prefix"])
         if self.module.check_mode:
+            self.changed = True
             self.created.append("+".join(keys))
             return {
                 "ServiceName": name,
                 "State": "pending",
                 "SubnetIds": list(self.params["subnet_ids"]),
                 "Groups": [{"GroupId": g} for g in self.params["security_group_ids"] or []],
-                "PrivateDnsEnabled": self.params["private_dns_enabled"],
-                "ServiceRegion": self.service_region,
+                "PrivateDnsEnabled": self.private_dns_of(name),
+                "ServiceRegion": self.region_of(name),
                 "Tags": ansible_dict_to_boto3_tag_list(tags),
             }
         for _attempt in range(3):
-            request = self.create_request(name, tags, plan.client_token(self.params["vpc_id"], name, self.service_region, generation))
-            try:
-                endpoint = self.client.create_vpc_endpoint(aws_retry=True, **request)["VpcEndpoint"]
-            except is_boto3_error_code("IdempotentParameterMismatch"):
+            request = self.create_request(name, tags, plan.client_token(self.params["vpc_id"], name, self.region_of(name), generation))
+            answer, mismatch = self.aws.attempt(
+                self.client, "create_vpc_endpoint",
+                "create the endpoint for %s (%s); endpoints created before it are in the result" % (", ".join(keys), name),
+                ("IdempotentParameterMismatch",), **request)
+            if mismatch:
                 # Another run created it at the same moment with other settings: use that one.
+                self.changed = True
                 return self.use_concurrent(name, keys)
-            except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
-                self.fail_aws(
-                    e, msg="Could not create the endpoint for %s (%s); endpoints created before it are in the result" % (", ".join(keys), name),
-                    **self.result()
-                )
+            endpoint = answer["VpcEndpoint"]
+            self.changed = True
             if plan.state_of(endpoint) not in plan.GONE_STATES:
                 break
             generation = endpoint["VpcEndpointId"]  # the token named an old, gone endpoint: next generation
@@ -821,7 +946,7 @@ class EndpointSet:
     def use_concurrent(self, name, keys):
         fresh = self.describe_vpc_endpoints(Filters=[{"Name": "vpc-id", "Values": [self.params["vpc_id"]]},
                                                      {"Name": "service-name", "Values": [name]}])
-        matched, _extras = plan.match_endpoints([name], fresh, self.service_region, self.module.region)
+        matched, _extras = self.match([name], fresh)
         if matched.get(name) is None:
             self.module.fail_json(msg="AWS answered IdempotentParameterMismatch for %s (%s) but no endpoint of it exists; rerun."
                                   % (", ".join(keys), name), **self.result())
@@ -839,17 +964,15 @@ class EndpointSet:
                 self.module.warn("%s (%s) keeps %s in %s: %s is not added (one subnet per availability zone). Set "
                                  "purge_subnets=true to replace it." % (endpoint_id, ", ".join(keys), other, self.subnet_zones.get(subnet), subnet))
         changes = plan.modification(
-            endpoint, self.params["subnet_ids"], self.params["security_group_ids"], self.params["private_dns_enabled"],
+            endpoint, self.params["subnet_ids"], self.params["security_group_ids"], self.private_dns_of(endpoint.get("ServiceName")),
             self.params["purge_subnets"], self.params["purge_security_groups"], self.subnet_zones,
         )
         if changes:
             self.changed = True
             self.modified[endpoint_id] = changes
             if not self.module.check_mode:
-                try:
-                    self.client.modify_vpc_endpoint(aws_retry=True, VpcEndpointId=endpoint_id, **changes)
-                except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-                    self.fail_aws(e, msg="Could not modify %s (%s)" % (endpoint_id, ", ".join(keys)), **self.result())
+                self.aws.call(self.client, "modify_vpc_endpoint", "modify %s (%s)" % (endpoint_id, ", ".join(keys)),
+                              VpcEndpointId=endpoint_id, **changes)
             endpoint = plan.apply_modification(endpoint, changes)
         return self.retag(endpoint, keys, mark or catalog.OWNERSHIP_ADOPTED)
 
@@ -869,13 +992,12 @@ class EndpointSet:
         endpoint_id = endpoint["VpcEndpointId"]
         self.modified.setdefault(endpoint_id, {})["Tags"] = {"set": to_set, "unset": to_unset}
         if not self.module.check_mode:
-            try:
-                if to_unset:
-                    self.client.delete_tags(aws_retry=True, Resources=[endpoint_id], Tags=[{"Key": k} for k in to_unset])
-                if to_set:
-                    self.client.create_tags(aws_retry=True, Resources=[endpoint_id], Tags=ansible_dict_to_boto3_tag_list(to_set))
-            except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-                self.fail_aws(e, msg="Could not tag %s" % endpoint_id, **self.result())
+            if to_unset:
+                self.aws.call(self.client, "delete_tags", "tag %s" % endpoint_id, Resources=[endpoint_id],
+                              Tags=[{"Key": k} for k in to_unset])
+            if to_set:
+                self.aws.call(self.client, "create_tags", "tag %s" % endpoint_id, Resources=[endpoint_id],
+                              Tags=ansible_dict_to_boto3_tag_list(to_set))
         tags = plan.tags_of(endpoint)
         tags.update(to_set)
         for key in to_unset:
@@ -988,10 +1110,8 @@ class EndpointSet:
             changes = {"RemoveSecurityGroupIds": remove}
             self.modified[endpoint["VpcEndpointId"]] = changes
             if not self.module.check_mode:
-                try:
-                    self.client.modify_vpc_endpoint(aws_retry=True, VpcEndpointId=endpoint["VpcEndpointId"], **changes)
-                except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-                    self.fail_aws(e, msg="Could not detach %s from %s" % (", ".join(remove), endpoint["VpcEndpointId"]), **self.result())
+                self.aws.call(self.client, "modify_vpc_endpoint", "detach %s from %s" % (", ".join(remove), endpoint["VpcEndpointId"]),
+                              VpcEndpointId=endpoint["VpcEndpointId"], **changes)
             endpoint = plan.apply_modification(endpoint, changes)
         ours = [key for key in plan.our_tag_keys() if key in plan.tags_of(endpoint)]
         return self.apply_tags(endpoint, {}, ours)
@@ -1012,13 +1132,17 @@ class EndpointSet:
 
     # ---- result --------------------------------------------------------------------------------
     def result(self):
-        endpoints = {}
+        endpoints, aws_endpoints = {}, {}
         for entry in self.entries:
             endpoint = self.endpoints.get(entry["service_name"])
             endpoints[entry["key"]] = plan.summary(endpoint, entry, self.details.get(entry["service_name"]))
+        for entry in self.aws_entries:
+            endpoint = self.endpoints.get(entry["service_name"])
+            aws_endpoints[entry["key"]] = plan.summary(endpoint, entry, self.details.get(entry["service_name"]))
         return {
             "changed": self.changed,
             "endpoints": endpoints,
+            "aws_endpoints": aws_endpoints,
             "created": self.created,
             "modified": self.modified,
             "deleted": self.deleted,
@@ -1035,6 +1159,8 @@ def main():
     argument_spec = dict(
         site=dict(type="str", required=True),
         services=dict(type="list", elements="str", default=[]),
+        datadog_services=dict(type="bool", default=True),
+        aws_services=dict(type="list", elements="str", default=[], choices=[key for key, _title in catalog.AWS_SERVICES]),
         service_names=dict(type="dict", default={}),
         vpc_id=dict(type="str", required=True),
         subnet_ids=dict(type="list", elements="str"),

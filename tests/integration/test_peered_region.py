@@ -145,3 +145,50 @@ def test_peered_region_refuses_an_agent_vpc_list_missing_or_the_wrong_region(san
     assert rc != 0 and "peering_agent_vpcs lists the Agent VPCs" in output
     rc, output, _recap = run_playbook(PLAYBOOK, scenario(endpoint, [], endpoints_region="eu-west-1"))
     assert rc != 0 and "us-east-1" in output
+
+
+def secretsmanager_endpoints(net):
+    name = catalog.aws_service_entries(net.region, ["secretsmanager"])[0]["service_name"]
+    return [e for e in net.endpoints() if e["ServiceName"] == name]
+
+
+def test_secrets_manager_endpoint_goes_to_the_agent_vpcs_that_list_subnets_in_their_region_and_account(sandbox):
+    endpoint = Network(cidr="10.146.0.0/16")
+    eu = Network(region="eu-west-1", cidr="10.147.0.0/16", zones=("a",))
+    other = Network(region="eu-west-1", cidr="10.148.0.0/16", zones=("a",), account_keys=OTHER_ACCOUNT_KEYS)
+    other.other_account = True
+    bare = Network(region="ap-northeast-1", cidr="10.149.0.0/16", zones=("a",))  # lists no subnet_ids
+    by_hand = other.client.create_vpc_endpoint(
+        VpcEndpointType="Interface", VpcId=other.vpc_id, SubnetIds=other.subnet_ids,
+        ServiceName=catalog.aws_service_entries(other.region, ["secretsmanager"])[0]["service_name"])["VpcEndpoint"]
+    variables = scenario(endpoint, [eu, other, bare], endpoints_secretsmanager_endpoint=True)
+    for entry, net in zip(variables["peering_agent_vpcs"], (eu, other)):
+        entry["subnet_ids"] = net.subnet_ids
+        (default,) = net.client.describe_security_groups(Filters=[{"Name": "vpc-id", "Values": [net.vpc_id]},
+                                                                  {"Name": "group-name", "Values": ["default"]}])["SecurityGroups"]
+        net.client.authorize_security_group_ingress(GroupId=default["GroupId"], IpPermissions=[  # the Lambdas' TCP 443
+            {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": "10.0.0.0/8"}]}])
+
+    sandbox.reset_calls()
+    rc, output, recap = run_playbook(PLAYBOOK, variables, check=True)
+    assert rc == 0, output
+    assert mutating_calls(sandbox.calls()["calls"]) == {} and secretsmanager_endpoints(eu) == []
+
+    rc, output, recap = run_playbook(PLAYBOOK, variables)
+    assert rc == 0, output
+    (made,) = secretsmanager_endpoints(eu)
+    assert made["State"] == "available" and made["PrivateDnsEnabled"] is True and made["SubnetIds"] == eu.subnet_ids
+    assert {t["Key"]: t["Value"] for t in made["Tags"]}[catalog.OWNERSHIP_TAG_KEY] == "created"
+    (adopted,) = secretsmanager_endpoints(other)
+    assert adopted["VpcEndpointId"] == by_hand["VpcEndpointId"]
+    assert {t["Key"]: t["Value"] for t in adopted["Tags"]}[catalog.OWNERSHIP_TAG_KEY] == "adopted"
+    assert secretsmanager_endpoints(bare) == []
+    # Not in the endpoint VPC, nor anywhere in Datadog's region.
+    assert secretsmanager_endpoints(endpoint) == []
+    everywhere = endpoint.client.describe_vpc_endpoints()["VpcEndpoints"]
+    assert not [e for e in everywhere if e["ServiceName"].endswith(".secretsmanager")]
+
+    sandbox.reset_calls()
+    rc, output, recap = run_playbook(PLAYBOOK, variables)
+    assert rc == 0 and recap["changed"] == 0, output
+    assert mutating_calls(sandbox.calls()["calls"]) == {}

@@ -11,6 +11,7 @@ import yaml
 from conftest import OTHER_ACCOUNT, Network, run_playbook
 from test_peered_region import PLAYBOOK as PEERED, scenario, zones_of
 
+from ansible_collections.datadog_privatelink.aws.plugins.module_utils import catalog
 from ansible_collections.datadog_privatelink.aws.tests.unit.plugins.module_utils.test_yaml_edit import (
     API_KEY, MASK_CASES, SECRETS, leaks)
 
@@ -132,12 +133,20 @@ def test_peered_region_at_vvv_prints_no_credential_of_the_other_account(sandbox)
     endpoint = Network(cidr="10.150.0.0/16")
     other = Network(region="eu-west-1", cidr="10.151.0.0/16", zones=("a",), account_keys=keys)
     other.other_account = True
-    variables = scenario(endpoint, [other])
+    variables = scenario(endpoint, [other], endpoints_secretsmanager_endpoint=True)
     variables["peering_agent_vpcs"][0]["aws"] = keys  # agent_entry would give the shared test keys
+    # Its Secrets Manager endpoint is made with those keys too (by a loop over the entries).
+    variables["peering_agent_vpcs"][0]["subnet_ids"] = other.subnet_ids
+    (default,) = other.client.describe_security_groups(Filters=[{"Name": "vpc-id", "Values": [other.vpc_id]},
+                                                                {"Name": "group-name", "Values": ["default"]}])["SecurityGroups"]
+    other.client.authorize_security_group_ingress(GroupId=default["GroupId"], IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": "10.0.0.0/8"}]}])
 
     rc, output, recap = run_playbook(PEERED, variables, diff=True, extra_args=VERBOSE)
     assert rc == 0, output
     assert leaks(output, OTHER_SECRET_KEY, OTHER_SESSION_TOKEN) == [], leaks(output, OTHER_SECRET_KEY, OTHER_SESSION_TOKEN)
     for vpcs in zones_of(endpoint).values():  # the other account's association happened, with those keys
         assert vpcs == {endpoint.vpc_id, other.vpc_id}
+    assert [e["ServiceName"] for e in other.endpoints()] == [
+        e["service_name"] for e in catalog.aws_service_entries(other.region, ["secretsmanager"])]
     assert "%s (eu-west-1, account %s)" % (other.vpc_id, OTHER_ACCOUNT) in output

@@ -58,11 +58,17 @@ def test_creates_all_ten_waits_once_then_reruns_with_no_change(sandbox, network)
     assert calls["ec2:DescribeVpcEndpointServices"] == 1
     assert calls["ec2:CreateVpcEndpoint"] == 10
     assert calls["ec2:DescribeVpcEndpoints"] <= 1 + 4  # 1 s pending: a handful of polls for all ten
+    # The VPC DNS attributes are checked by AWS on the first create (the run's first change): no read for them.
+    assert "ec2:DescribeVpcAttribute" not in calls and calls["route53:ListHostedZonesByVPC"] == 1
+    assert sum(calls.values()) - calls["ec2:DescribeVpcEndpoints"] == 10 + 4  # creates, then services, subnets, groups, zones
 
     sandbox.reset_calls()
     again = run_module("vpc_endpoints", network.args(tags={"team": "sre"}))
     assert again["changed"] is False and again["created"] == [] and again["modified"] == {}
     assert mutating_calls(sandbox.calls()["calls"]) == {}
+    # Nothing to publish: no zone read; the DNS attributes are read (nothing else would check them).
+    assert "route53:ListHostedZonesByVPC" not in sandbox.calls()["calls"]
+    assert sandbox.calls()["calls"]["ec2:DescribeVpcAttribute"] == 2
     assert {k: v["vpc_endpoint_id"] for k, v in again["endpoints"].items()} == \
         {k: v["vpc_endpoint_id"] for k, v in result["endpoints"].items()}
 
@@ -347,7 +353,7 @@ def test_private_dns_needs_the_vpc_dns_attributes(sandbox, network):
     result = run_module("vpc_endpoints", network.args(services=["api"]))
     assert result["failed"] and "enableDnsHostnames" in result["msg"] and network.vpc_id in result["msg"]
     assert "Turn them on" in result["msg"] and "private_dns_enabled" not in result["msg"]
-    assert network.endpoints() == []
+    assert network.endpoints() == [] and result["changed"] is False and result["created"] == []
     peered = run_module("vpc_endpoints", network.args(services=["api"], private_dns_enabled=False))
     assert not peered["failed"], peered.get("msg")
     assert peered["endpoints"]["api"]["private_dns_enabled"] is False
@@ -388,7 +394,8 @@ def test_bad_credentials_say_credentials(sandbox, network, error):
         result = run_module("vpc_endpoints", network.args(services=["api"]))
     finally:
         sandbox.clear_faults()
-    assert result["failed"] and result["msg"].startswith("AWS rejected the credentials") and error in result["msg"]
+    assert result["failed"] and result["msg"].startswith("Could not ") and error in result["msg"]
+    assert "AWS rejected the credentials" in result["msg"] and "Check the profile" in result["msg"]
 
 
 @pytest.mark.parametrize("vpc_id", ["", "vpc-", "my-vpc", "vpc-0123456789abcdef0"])
@@ -451,3 +458,104 @@ def test_services_all_makes_one_endpoint_per_distinct_service_id_then_nothing_ch
     sandbox.reset_calls()
     again = run_module("vpc_endpoints", net.args(site=site, services=[catalog.ALL], private_dns_enabled=True))
     assert again["changed"] is False and mutating_calls(sandbox.calls()["calls"]) == {}
+
+
+def aws_service_name(net, key="secretsmanager"):
+    (entry,) = catalog.aws_service_entries(net.region, [key])
+    return entry["service_name"]
+
+
+def test_aws_service_endpoint_is_made_with_private_dns_rerun_changes_nothing_absent_deletes_ours(sandbox, network):
+    args = network.args(services=["api"], aws_services=["secretsmanager"], private_dns_enabled=False)
+    sandbox.reset_calls()
+    result = run_module("vpc_endpoints", args, diff=True)
+    assert not result["failed"], result.get("msg")
+    assert len(result["created"]) == 2 and sandbox.calls()["calls"]["ec2:DescribeVpcEndpointServices"] == 1
+    assert set(result["endpoints"]) == {"api"} and set(result["aws_endpoints"]) == {"secretsmanager"}
+    summary = result["aws_endpoints"]["secretsmanager"]
+    assert summary["service_name"] == aws_service_name(network) and summary["state"] == "available"
+    assert summary["private_dns_name"] == catalog.aws_service_entries(network.region, ["secretsmanager"])[0]["private_dns_name"]
+    assert "secretsmanager" in result["diff"]["after"]
+    live = {e["ServiceName"]: e for e in network.endpoints()}
+    secrets = live[aws_service_name(network)]
+    assert secrets["PrivateDnsEnabled"] is True  # whatever private_dns_enabled says for Datadog's
+    assert live[service_name("api")]["PrivateDnsEnabled"] is False
+    assert tags(secrets)[catalog.OWNERSHIP_TAG_KEY] == "created" and tags(secrets)["Name"] == "datadog-privatelink-secretsmanager"
+    assert tags(secrets)[catalog.SERVICE_TAG_KEY] == "secretsmanager"
+
+    sandbox.reset_calls()
+    again = run_module("vpc_endpoints", args)
+    assert again["changed"] is False and mutating_calls(sandbox.calls()["calls"]) == {}
+    assert again["aws_endpoints"]["secretsmanager"]["vpc_endpoint_id"] == secrets["VpcEndpointId"]
+
+    only_aws = run_module("vpc_endpoints", network.args(datadog_services=False, aws_services=["secretsmanager"],
+                                                        state="absent"))
+    assert only_aws["deleted"] == [secrets["VpcEndpointId"]] and only_aws["endpoints"] == {}
+    assert [e["ServiceName"] for e in network.endpoints()] == [service_name("api")]  # Datadog's stays
+
+
+def test_hand_made_aws_service_endpoint_is_adopted_and_left_in_place(sandbox, network):
+    user_group = network.security_group("lambdas", https=True)
+    foreign = network.client.create_vpc_endpoint(
+        VpcEndpointType="Interface", VpcId=network.vpc_id, ServiceName=aws_service_name(network),
+        SubnetIds=network.subnet_ids[:1], SecurityGroupIds=[user_group])["VpcEndpoint"]["VpcEndpointId"]
+    args = network.args(datadog_services=False, aws_services=["secretsmanager"])
+    predicted = run_module("vpc_endpoints", args, check=True)
+    assert predicted["changed"] is True and predicted["adopted"] == [foreign] and predicted["created"] == []
+    result = run_module("vpc_endpoints", args)
+    assert not result["failed"], result.get("msg")
+    assert result["adopted"] == [foreign] and result["created"] == [] and result["endpoints"] == {}
+    assert result["aws_endpoints"]["secretsmanager"]["ownership"] == "adopted"
+    (live,) = network.endpoints()
+    assert sorted(g["GroupId"] for g in live["Groups"]) == sorted([user_group, network.https_group])
+    sandbox.reset_calls()
+    assert run_module("vpc_endpoints", args)["changed"] is False and mutating_calls(sandbox.calls()["calls"]) == {}
+    absent = run_module("vpc_endpoints", dict(args, state="absent", security_group_ids=[]))
+    assert absent["deleted"] == [] and [left["vpc_endpoint_id"] for left in absent["left_in_place"]] == [foreign]
+    (left,) = network.endpoints()
+    assert left["VpcEndpointId"] == foreign and catalog.OWNERSHIP_TAG_KEY not in tags(left)
+
+
+def test_aws_service_endpoint_of_a_cross_region_vpc_stays_in_its_own_region(sandbox):
+    net = Network(region="eu-west-1", cidr="10.45.0.0/16")
+    sandbox.reset_calls()
+    result = run_module("vpc_endpoints", net.args(services=["api"], aws_services=["secretsmanager"]))
+    assert not result["failed"], result.get("msg")
+    assert sandbox.calls()["calls"]["ec2:DescribeVpcEndpointServices"] == 1  # both regions in one call
+    live = {e["ServiceName"]: e for e in net.endpoints()}
+    assert live[service_name("api")]["ServiceRegion"] == "us-east-1"
+    assert live[aws_service_name(net)].get("ServiceRegion", "eu-west-1") == "eu-west-1"
+    assert result["aws_endpoints"]["secretsmanager"]["service_name"] == aws_service_name(net)
+    assert run_module("vpc_endpoints", net.args(services=["api"], aws_services=["secretsmanager"]))["changed"] is False
+
+
+def test_nothing_to_manage_is_refused(sandbox, network):
+    result = run_module("vpc_endpoints", network.args(datadog_services=False))
+    assert result["failed"] and "aws_services" in result["msg"]
+
+
+def test_dns_attribute_off_is_refused_before_any_change_even_with_an_endpoint_to_adopt(sandbox, network):
+    user_group = network.security_group("user-own", https=True)
+    foreign = hand_made(network, "api", [user_group])
+    network.client.modify_vpc_attribute(VpcId=network.vpc_id, EnableDnsSupport={"Value": False})
+    result = run_module("vpc_endpoints", network.args(services=["api", "metrics"]))
+    assert result["failed"] and "enableDnsSupport" in result["msg"] and result["changed"] is False
+    (left,) = network.endpoints()  # the hand-made one, not adopted: AWS refused the first change, the create
+    assert left["VpcEndpointId"] == foreign and tags(left) == {}
+    assert [g["GroupId"] for g in left["Groups"]] == [user_group]
+
+    predicted = run_module("vpc_endpoints", network.args(services=["api", "metrics"]), check=True)
+    assert predicted["failed"] and "enableDnsSupport" in predicted["msg"]  # check mode reads the attributes
+    only_adopt = run_module("vpc_endpoints", network.args(services=["api"]))
+    assert only_adopt["failed"] and "enableDnsSupport" in only_adopt["msg"]  # nothing to create: read, refused
+    assert tags(network.endpoints()[0]) == {}
+
+
+def test_unknown_subnet_and_group_are_named_without_any_change(sandbox, network):
+    sandbox.reset_calls()
+    ghost_subnet, ghost_group = "subnet-0123456789abcdef0", "sg-0123456789abcdef0"
+    result = run_module("vpc_endpoints", network.args(subnet_ids=[network.subnet_ids[0], ghost_subnet]))
+    assert result["failed"] and result["msg"] == "Subnet not found: %s. Give subnets of %s." % (ghost_subnet, network.vpc_id)
+    result = run_module("vpc_endpoints", network.args(security_group_ids=[network.https_group, ghost_group]))
+    assert result["failed"] and result["msg"].startswith("Security group not found: %s." % ghost_group)
+    assert mutating_calls(sandbox.calls()["calls"]) == {}

@@ -239,3 +239,14 @@ def test_synthetics_private_locations_ride_the_api_anchor_where_there_is_one():
         anchored = bool(catalog.service_entries(site, ["api"])[0]["anchor"])
         assert synthetics and all(d["private"] == anchored for d in synthetics), (site, synthetics)
         assert all(d["service_key"] == "api" for d in synthetics if d["private"])
+
+
+def test_aws_service_entries_are_in_the_given_region_and_unknown_keys_are_refused():
+    (entry,) = catalog.aws_service_entries("eu-west-1", ["secretsmanager", "secretsmanager"])
+    assert entry["key"] == "secretsmanager" and entry["aws_service"] is True
+    for name in (entry["service_name"], entry["private_dns_name"]):  # the region's own service, by its key
+        assert ".eu-west-1." in name and "secretsmanager" in name.split(".")
+    assert not catalog.SERVICE_NAME_PATTERN.match(entry["service_name"])  # never taken for a Datadog name
+    with pytest.raises(catalog.CatalogError, match="Unknown AWS service key.*kms.*secretsmanager"):
+        catalog.aws_service_entries("eu-west-1", ["kms"])
+    assert catalog.aws_service_entries("eu-west-1", []) == []
