@@ -174,17 +174,25 @@ def test_a_hand_made_group_of_the_default_name_is_used_never_deleted(sandbox):
     assert net.endpoints() == [] and [g["GroupId"] for g in endpoint_group(net)] == [mine]
 
 
-def test_the_loser_of_a_security_group_race_uses_the_group(sandbox):
-    net = Network(cidr="10.59.0.0/16")
-    sandbox.add_fault("CreateSecurityGroup", error="InvalidGroup.Duplicate", count=1,
-                      message="The security group 'datadog-privatelink-endpoints' already exists for VPC")
+@pytest.mark.parametrize("operation, error, message, reported, octet", [
+    ("CreateSecurityGroup", "InvalidGroup.Duplicate",
+     "The security group 'datadog-privatelink-endpoints' already exists for VPC", "Unable to create security group", 59),
+    ("AuthorizeSecurityGroupIngress", "InvalidPermission.Duplicate",
+     "the specified rule \"peer: 10.0.0.0/16, TCP, from port: 443, to port: 443, ALLOW\" already exists",
+     "Unable to authorize ingress rules", 167),
+])
+def test_the_loser_of_a_security_group_race_uses_the_group(sandbox, operation, error, message, reported, octet):
+    net = Network(cidr="10.%d.0.0/16" % octet)
+    sandbox.add_fault(operation, error=error, count=1, message=message)
     try:
         rc, output, recap = run_playbook(SAME_REGION, scenario_vars(net, endpoints_services=["api"]))
     finally:
         sandbox.clear_faults()
     assert rc == 0, output
-    assert "Unable to create security group" not in output.split("PLAY RECAP")[-1]
-    assert len(endpoint_group(net)) == 1 and len(net.endpoints()) == 1
+    assert reported not in output.split("PLAY RECAP")[-1]
+    (group,) = endpoint_group(net)
+    assert len(net.endpoints()) == 1
+    assert [p["FromPort"] for p in group["IpPermissions"]] == [443]
 
 
 def test_two_playbook_runs_at_once_make_one_group_and_one_endpoint_per_service(sandbox):
