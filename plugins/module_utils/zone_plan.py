@@ -252,3 +252,20 @@ def association_plan(current_vpcs, wanted_vpcs, endpoint_vpc, tagged, purge):
 def zone_vpcs(hosted_zone_answer):
     """[{vpc_id, region}] from a GetHostedZone answer."""
     return [{"vpc_id": v["VPCId"], "region": v["VPCRegion"]} for v in hosted_zone_answer.get("VPCs") or []]
+
+
+def created_by_tags(tags, endpoint_vpc_id):
+    """True when the tags alone say this collection created the zone for this endpoint VPC (ownership() agrees)."""
+    return (tags.get(ENDPOINT_VPC_TAG_KEY) == endpoint_vpc_id and tags.get(catalog.OWNER_TAG_KEY) == catalog.OWNER_TAG_VALUE
+            and tags.get(OWNERSHIP_TAG_KEY) != ADOPTED)
+
+
+def zone_read_needed(tags, endpoint_vpc_id, listed, unlisted_wanted):
+    """True when a zone's GetHostedZone is needed: its ownership or one of the associations that matter is unknown.
+
+    listed: (vpc_id, region) of the VPCs whose zones were listed (their associations are known);
+    unlisted_wanted: wanted VPCs whose associations only the zone itself tells (other accounts' VPCs read without credentials).
+    """
+    if unlisted_wanted or not created_by_tags(tags, endpoint_vpc_id):
+        return True
+    return any((vpc_id, region) not in listed for vpc_id, region in associated_by_us(tags).items())

@@ -154,6 +154,48 @@ def test_cross_account_authorize_associate_then_authorization_deleted(sandbox):
     assert run_module("private_zones", zone_args(net, services=services, vpcs=[foreign]))["changed"] is False
 
 
+def test_cross_account_vpc_with_its_aws_options_is_associated_in_the_same_call(sandbox):
+    net = Network(cidr="10.91.0.0/16")
+    other = Network(region="eu-west-1", cidr="10.92.0.0/16", account_keys=OTHER_ACCOUNT_KEYS)
+    services = ["api", "metrics"]
+    endpoints = endpoints_without_private_dns(net, services)
+    foreign = {"vpc_id": other.vpc_id, "region": "eu-west-1", "account_id": OTHER_ACCOUNT, "aws": dict(OTHER_ACCOUNT_KEYS)}
+    sandbox.reset_calls()
+    done = run_module("private_zones", zone_args(net, services=services, endpoints=endpoints, vpcs=[foreign]))
+    assert not done["failed"], done.get("msg")
+    zone_ids = [z["zone_id"] for z in done["zones"].values()]
+    assert len(done["authorized"]) == len(done["deauthorized"]) == 2
+    assert sorted(a["zone"] for a in done["associated"] if a["vpc_id"] == other.vpc_id) == sorted(done["zones"])
+    assert all((other.vpc_id, "eu-west-1") in zone_vpcs(z) for z in zone_ids)
+    assert all(r53().list_vpc_association_authorizations(HostedZoneId=z)["VPCs"] == [] for z in zone_ids)
+    assert all(z["pending_authorizations"] == [] for z in done["zones"].values())
+    assert OTHER_ACCOUNT_KEYS["secret_key"] not in json.dumps(done)
+    # One association a zone, the other account's (the endpoint VPC's comes with the zone's creation).
+    assert sandbox.calls()["calls"]["route53:AssociateVPCWithHostedZone"] == 2
+
+    sandbox.reset_calls()
+    again = run_module("private_zones", zone_args(net, services=services, vpcs=[foreign]))
+    assert again["changed"] is False, again
+    calls = sandbox.calls()["calls"]
+    assert mutating_calls(calls) == {}
+    # The tags and the three listed VPCs say it all: no zone read, no authorization listed; one record read a zone.
+    assert "route53:GetHostedZone" not in calls and "route53:ListVPCAssociationAuthorizations" not in calls
+    assert calls["route53:ListResourceRecordSets"] == 2 and calls["route53:ListHostedZonesByVPC"] == 2
+
+
+def test_a_zone_of_the_other_account_on_its_vpc_is_refused_before_any_write(sandbox):
+    net = Network(cidr="10.93.0.0/16")
+    other = Network(region="eu-west-1", cidr="10.94.0.0/16", account_keys=OTHER_ACCOUNT_KEYS)
+    theirs = r53(OTHER_ACCOUNT_KEYS).create_hosted_zone(
+        Name=API_ZONE, CallerReference="theirs-%s" % other.vpc_id, VPC={"VPCRegion": "eu-west-1", "VPCId": other.vpc_id},
+        HostedZoneConfig={"PrivateZone": True})["HostedZone"]["Id"].split("/")[-1]
+    foreign = {"vpc_id": other.vpc_id, "region": "eu-west-1", "account_id": OTHER_ACCOUNT, "aws": dict(OTHER_ACCOUNT_KEYS)}
+    sandbox.reset_calls()
+    refused = run_module("private_zones", zone_args(net, services=["api"], vpcs=[foreign], validate_only=True))
+    assert refused["failed"] and theirs in refused["msg"] and OTHER_ACCOUNT in refused["msg"], refused["msg"]
+    assert mutating_calls(sandbox.calls()["calls"]) == {}
+
+
 def test_association_without_authorization_is_refused_clearly(sandbox):
     net = Network(cidr="10.89.0.0/16")
     other = Network(region="eu-west-1", cidr="10.90.0.0/16", account_keys=OTHER_ACCOUNT_KEYS)

@@ -177,3 +177,20 @@ def test_credentials_problem_tells_credentials_from_permissions():
     assert "no usable AWS credentials" in plan.credentials_problem(NoCredentialsError("Unable to locate credentials"))
     assert plan.credentials_problem(FakeClientError("AccessDenied")) is None
     assert plan.credentials_problem(ValueError("x")) is None
+
+
+def test_a_zone_is_read_only_when_its_tags_and_the_listed_vpcs_leave_something_unknown():
+    listed = {("vpc-e", "us-east-1"), ("vpc-a", "eu-west-1")}
+    ours = plan.zone_tags(["api"], "us1", "vpc-e")
+    ours[plan.ASSOCIATED_VPC_TAG_PREFIX + "vpc-a"] = "eu-west-1"
+    assert plan.created_by_tags(ours, "vpc-e")
+    assert plan.ownership(ours, None, "api.datadoghq.com", "vpc-e") == plan.CREATED  # the tags alone decide, as assumed
+    assert not plan.zone_read_needed(ours, "vpc-e", listed, [])
+    # Another endpoint VPC's zone, an adopted zone, a zone without tags: ownership needs the CallerReference.
+    assert plan.zone_read_needed(ours, "vpc-other", listed, [])
+    assert plan.zone_read_needed(plan.zone_tags(["api"], "us1", "vpc-e", plan.ADOPTED), "vpc-e", listed, [])
+    assert plan.zone_read_needed({}, "vpc-e", listed, [])
+    # A VPC this collection associated that no list covers (a purge candidate), or another account's VPC read without credentials.
+    gone = dict(ours, **{plan.ASSOCIATED_VPC_TAG_PREFIX + "vpc-b": "eu-west-1"})
+    assert plan.zone_read_needed(gone, "vpc-e", listed, [])
+    assert plan.zone_read_needed(ours, "vpc-e", listed, [{"vpc_id": "vpc-f", "region": "eu-west-1"}])
