@@ -269,3 +269,22 @@ def zone_read_needed(tags, endpoint_vpc_id, listed, unlisted_wanted):
     if unlisted_wanted or not created_by_tags(tags, endpoint_vpc_id):
         return True
     return any((vpc_id, region) not in listed for vpc_id, region in associated_by_us(tags).items())
+
+
+def record_text(record_view_):
+    """One line's worth of a record_view: its alias target, or its TTL and values."""
+    if "DNSName" in record_view_:
+        return "alias %s (%s)" % (record_view_["DNSName"], record_view_.get("HostedZoneId"))
+    return "TTL %s %s" % (record_view_.get("TTL"), ",".join(v for v in record_view_.get("ResourceRecords") or [] if v))
+
+
+def diff_lines(name, view):
+    """The --diff lines of one zone from {zone_id, ownership, vpcs, record, authorizations}; none for a zone that is not there."""
+    if view is None:
+        return []
+    lines = ["zone %s %s (%s)" % (name, view.get("zone_id") or "(to be created)", view.get("ownership") or "unmanaged")]
+    lines.extend("zone %s associated with %s (%s)" % (name, vpc_id, region) for vpc_id, region in view.get("vpcs") or [])
+    if view.get("record") is not None:
+        lines.append("zone %s A %s" % (name, record_text(view["record"])))
+    lines.extend("zone %s authorizes %s (%s)" % (name, vpc_id, region) for vpc_id, region in view.get("authorizations") or [])
+    return lines

@@ -357,6 +357,7 @@ vpc_dns_enabled:
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils._aws_calls import AWS_OPTIONS_SPEC, AwsCalls, given
+from ansible_collections.datadog_privatelink.aws.plugins.module_utils._runner import run
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils._site_args import site_argument_spec
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils import catalog
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils import endpoint_plan
@@ -376,7 +377,7 @@ class PrivateZones:
         self.out = dict((key, []) for key in ("created_zones", "deleted_zones", "records_changed", "associated",
                                               "disassociated", "authorized", "deauthorized", "vpc_dns_enabled",
                                               "adopted", "duplicates", "kept_zones", "migrated_zones"))
-        self.diff = {"before": {}, "after": {}}
+        self.diff = {"before": [], "after": []}  # lines (_runner)
         self.entries = []
         self.acting_for = None  # the VPC of another account whose `aws` options the current call uses
         self.aws = AwsCalls(module, self.result, self.credentials_hint)
@@ -743,10 +744,11 @@ class PrivateZones:
             "alias_target": dict(target["regional_dns_entry"]), "ownership": ownership,
             "vpcs": sorted(final_vpcs, key=plan.vpc_key), "pending_authorizations": pending,
         }
-        self.diff["before"][name] = before
-        self.diff["after"][name] = {"zone_id": zone_id, "ownership": ownership, "vpcs": sorted(plan.vpc_key(v) for v in final_vpcs),
-                                    "record": plan.record_view(current if self.params["validate_only"] else record),
-                                    "authorizations": sorted(plan.vpc_key(v) for v in pending)}
+        self.diff["before"].extend(plan.diff_lines(name, before))
+        self.diff["after"].extend(plan.diff_lines(name, {
+            "zone_id": zone_id, "ownership": ownership, "vpcs": sorted(plan.vpc_key(v) for v in final_vpcs),
+            "record": plan.record_view(current if self.params["validate_only"] else record),
+            "authorizations": sorted(plan.vpc_key(v) for v in pending)}))
 
     def create_zone(self, name, keys):
         """Create the zone with a CallerReference every run computes alike; a zone a racing run made is used instead."""
@@ -869,14 +871,15 @@ class PrivateZones:
         authorizations = self.zone_authorizations(zone_id, zone["tags"], zone["vpcs"])
         ours = [r for r in records if plan.fqdn(r["Name"]) == plan.fqdn(name) and r["Type"] == "A" and r.get("AliasTarget")]
         others = [r for r in records if r["Type"] not in ("SOA", "NS") and r not in ours]
-        self.diff["before"][name] = {"zone_id": zone_id, "ownership": plan.CREATED, "vpcs": sorted(plan.vpc_key(v) for v in zone["vpcs"])}
+        before = plan.diff_lines(name, {"zone_id": zone_id, "ownership": plan.CREATED,
+                                        "vpcs": sorted(plan.vpc_key(v) for v in zone["vpcs"])})
+        self.diff["before"].extend(before)
         if others:
             reason = "holds records this collection did not write (%s)" % ", ".join("%s %s" % (r["Name"], r["Type"]) for r in others)
             self.module.warn("Zone %s (%s) %s: left in place. Delete those records, then run again to delete it." % (name, zone_id, reason))
             self.out["kept_zones"].append({"zone": name, "zone_id": zone_id, "ownership": plan.CREATED, "reason": reason})
-            self.diff["after"][name] = self.diff["before"][name]
+            self.diff["after"].extend(before)
             return False
-        self.diff["after"][name] = None
         self.changed = True
         self.out["deleted_zones"].append(name)
         for auth in authorizations:
@@ -908,8 +911,10 @@ class PrivateZones:
         if left:
             reason += "; %s stays associated, as a private zone needs one VPC" % left[0]["vpc_id"]
         self.out["kept_zones"].append({"zone": name, "zone_id": zone_id, "ownership": plan.ADOPTED, "reason": reason})
-        self.diff["before"][name] = {"zone_id": zone_id, "ownership": plan.ADOPTED, "vpcs": sorted(plan.vpc_key(v) for v in vpcs)}
-        self.diff["after"][name] = {"zone_id": zone_id, "ownership": None, "vpcs": sorted(plan.vpc_key(v) for v in remaining)}
+        self.diff["before"].extend(plan.diff_lines(name, {"zone_id": zone_id, "ownership": plan.ADOPTED,
+                                                          "vpcs": sorted(plan.vpc_key(v) for v in vpcs)}))
+        self.diff["after"].extend(plan.diff_lines(name, {"zone_id": zone_id, "ownership": None,
+                                                         "vpcs": sorted(plan.vpc_key(v) for v in remaining)}))
 
     def result(self):
         services = dict((e["key"], sorted(n for n, z in self.zones.items() if e["key"] in z["service_keys"])) for e in self.entries)
@@ -940,15 +945,7 @@ def main():
         ),
         supports_check_mode=True,
     )
-    zones = PrivateZones(module)
-    if module.params["state"] == "present":
-        zones.present()
-    else:
-        zones.absent()
-    result = zones.result()
-    if module._diff:
-        result["diff"] = zones.diff
-    module.exit_json(**result)
+    run(module, PrivateZones(module))
 
 
 if __name__ == "__main__":

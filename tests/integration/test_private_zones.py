@@ -89,7 +89,8 @@ def test_check_mode_predicts_and_changes_nothing(sandbox):
     predicted = run_module("private_zones", zone_args(net, services=["api", "traces"], endpoints=endpoints), check=True, diff=True)
     assert predicted["changed"] is True
     assert sorted(predicted["created_zones"]) == sorted([API_ZONE, TRACES_ZONE])
-    assert predicted["diff"]["before"][API_ZONE] is None
+    assert "zone %s " % API_ZONE not in predicted["diff"]["before"]
+    assert "zone %s (to be created) (created)\n" % API_ZONE in predicted["diff"]["after"]
     assert mutating_calls(sandbox.calls()["calls"]) == {}
     assert run_module("private_zones", zone_args(net, services=["api", "traces"], endpoints=endpoints),
                       check=True)["created_zones"] == predicted["created_zones"]  # nothing was created
@@ -251,10 +252,10 @@ def test_a_zone_made_by_hand_is_adopted_corrected_and_never_deleted(sandbox):
     assert api["zone_id"] == hand and api["ownership"] == "adopted"
     assert result["zones"][TRACES_ZONE]["ownership"] == "created"
     assert zones_named(API_ZONE, net, agents) == [hand]  # no second zone
-    before, after = result["diff"]["before"][API_ZONE], result["diff"]["after"][API_ZONE]
-    assert before["record"] == {"TTL": 300, "ResourceRecords": ["10.91.9.9"]} and before["ownership"] is None
-    assert after["record"]["DNSName"].rstrip(".") == endpoints["api"]["regional_dns_entry"]["dns_name"]
-    assert after["ownership"] == "adopted"
+    before, after = result["diff"]["before"], result["diff"]["after"]
+    assert "zone %s A TTL 300 10.91.9.9\n" % API_ZONE in before and "zone %s %s (unmanaged)\n" % (API_ZONE, hand) in before
+    assert "zone %s A alias %s. (" % (API_ZONE, endpoints["api"]["regional_dns_entry"]["dns_name"]) in after
+    assert "zone %s %s (adopted)\n" % (API_ZONE, hand) in after and "10.91.9.9" not in after
     records = records_of(hand)
     assert records[(API_ZONE, "A")]["AliasTarget"]["DNSName"].rstrip(".") == \
         endpoints["api"]["regional_dns_entry"]["dns_name"]
@@ -514,9 +515,11 @@ def test_zones_of_customer_facing_names_migrate_to_the_anchor_in_one_run_then_no
         host = entries[key]["private_dns_name"]
         assert migrated[host]["zone_id"] == zone_id and migrated[host]["replaced_by"] == entries[key]["anchor"]
         assert zones_named(host, net, agents) == []  # gone from the endpoint VPC and the Agent VPC
-        assert result["diff"]["before"][host]["zone_id"] == zone_id and result["diff"]["after"][host] is None
+        assert "zone %s %s (created)\n" % (host, zone_id) in result["diff"]["before"]
+        assert "zone %s " % host not in result["diff"]["after"]
     for anchor in anchors:
-        assert result["diff"]["before"][anchor] is None and result["diff"]["after"][anchor]["zone_id"]
+        assert "zone %s " % anchor not in result["diff"]["before"]
+        assert "zone %s %s (created)\n" % (anchor, result["zones"][anchor]["zone_id"]) in result["diff"]["after"]
         wanted = sorted([(net.vpc_id, "ap-southeast-2"), (agents.vpc_id, "eu-west-1")])
         assert zone_vpcs(result["zones"][anchor]["zone_id"]) == wanted
     assert result["services"] == {key: [entries[key]["anchor"]] for key in services}

@@ -194,3 +194,16 @@ def test_a_zone_is_read_only_when_its_tags_and_the_listed_vpcs_leave_something_u
     gone = dict(ours, **{plan.ASSOCIATED_VPC_TAG_PREFIX + "vpc-b": "eu-west-1"})
     assert plan.zone_read_needed(gone, "vpc-e", listed, [])
     assert plan.zone_read_needed(ours, "vpc-e", listed, [{"vpc_id": "vpc-f", "region": "eu-west-1"}])
+
+
+def test_diff_lines_of_a_zone_one_per_fact_none_when_absent():
+    view = {"zone_id": "Z1", "ownership": "created", "vpcs": [("vpc-e", "us-east-1")],
+            "record": plan.record_view(plan.alias_record("api.x", {"dns_name": "vpce-1.aws", "hosted_zone_id": "ZH"})),
+            "authorizations": [("vpc-f", "eu-west-1")]}
+    assert plan.diff_lines("api.x", view) == [
+        "zone api.x Z1 (created)", "zone api.x associated with vpc-e (us-east-1)", "zone api.x A alias vpce-1.aws. (ZH)",
+        "zone api.x authorizes vpc-f (eu-west-1)"]
+    assert plan.diff_lines("api.x", None) == []
+    by_hand = plan.record_view({"Name": "api.x.", "Type": "A", "TTL": 300, "ResourceRecords": [{"Value": "10.0.0.9"}]})
+    assert plan.diff_lines("api.x", {"zone_id": None, "ownership": None, "record": by_hand}) == [
+        "zone api.x (to be created) (unmanaged)", "zone api.x A TTL 300 10.0.0.9"]
