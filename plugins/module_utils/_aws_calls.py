@@ -20,15 +20,15 @@ except ImportError:
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import _aws_connection_info
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import boto3_conn
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import enable_placebo
-
-try:
-    from ansible_collections.amazon.aws.plugins.module_utils.botocore import _get_user_agent_string
-except ImportError:  # an amazon.aws without it: every client through boto3_conn, a session each
-    _get_user_agent_string = None
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
+
+try:
+    from ansible_collections.amazon.aws.plugins.module_utils.botocore import _get_user_agent_string
+    from ansible_collections.amazon.aws.plugins.module_utils.botocore import enable_placebo
+except ImportError:  # an amazon.aws without them: every client through boto3_conn, a session each
+    _get_user_agent_string = None
 
 # Credential options a caller may give for another account (the `aws` suboptions).
 CREDENTIAL_KEYS = ("profile", "access_key", "secret_key", "session_token")
@@ -83,7 +83,7 @@ class AwsCalls:
         return self._clients[key]
 
     def _connect(self, service, region, endpoint, connection):
-        """boto3_conn's client, from one boto3 session per profile (a session each re-reads botocore's models: ~0.3 s a client)."""
+        """boto3_conn's client, from one boto3 session per profile: a session each re-reads botocore's models (~0.3 s a client)."""
         if _get_user_agent_string is None:
             return boto3_conn(self.module, conn_type="client", resource=service, region=region, endpoint=endpoint, **connection)
         connection = dict(connection)
