@@ -400,8 +400,8 @@ class PrivateZones:
         if not problem:
             return None
         if self.acting_for:
-            return "%s. Give %s (%s) in vpcs working aws options of its account" % (problem, self.acting_for["vpc_id"],
-                                                                                  self.acting_for["region"])
+            vpc = self.acting_for
+            return "%s. Give %s (%s) in vpcs working aws options of its account" % (problem, vpc["vpc_id"], vpc["region"])
         return ("%s. Give this task the credentials of the account that owns %s and the zones (access_key and secret_key, "
                 "session_token, profile, or the AWS_* environment variables)." % (problem, self.params["vpc_id"]))
 
