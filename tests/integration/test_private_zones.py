@@ -197,6 +197,24 @@ def test_a_zone_of_the_other_account_on_its_vpc_is_refused_before_any_write(sand
     assert mutating_calls(sandbox.calls()["calls"]) == {}
 
 
+def test_rejected_credentials_of_the_other_account_name_its_vpc(sandbox):
+    net = Network(cidr="10.95.0.0/16")
+    other = Network(region="eu-west-1", cidr="10.96.0.0/16", account_keys=OTHER_ACCOUNT_KEYS)
+    foreign = {"vpc_id": other.vpc_id, "region": "eu-west-1", "account_id": OTHER_ACCOUNT, "aws": dict(OTHER_ACCOUNT_KEYS)}
+    args = zone_args(net, services=["dbm"], endpoints=endpoints_without_private_dns(net, ["dbm"]), vpcs=[foreign])
+    # The zone is new (the endpoint VPC comes with it): the one association is the other account's.
+    sandbox.add_fault("AssociateVPCWithHostedZone", "InvalidClientTokenId", status=403,
+                      message="The security token included in the request is invalid.")
+    refused = run_module("private_zones", args)
+    assert refused["failed"] and "rejected the credentials" in refused["msg"], refused["msg"]
+    assert "%s (eu-west-1) in vpcs working aws options" % other.vpc_id in refused["msg"]
+    assert refused["authorized"] and refused["created_zones"] == ["dbm-metrics-intake.datadoghq.com"]  # what was done
+    sandbox.clear_faults()
+    again = run_module("private_zones", args)  # the next run finds the authorization and goes on
+    assert not again["failed"], again.get("msg")
+    assert [a["vpc_id"] for a in again["associated"]] == [other.vpc_id] and again["deauthorized"]
+
+
 def test_association_without_authorization_is_refused_clearly(sandbox):
     net = Network(cidr="10.89.0.0/16")
     other = Network(region="eu-west-1", cidr="10.90.0.0/16", account_keys=OTHER_ACCOUNT_KEYS)
