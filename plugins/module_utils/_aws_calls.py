@@ -13,6 +13,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 try:
+    import boto3
     import botocore
 except ImportError:
     pass  # handled by AnsibleAWSModule
@@ -22,6 +23,12 @@ from ansible_collections.amazon.aws.plugins.module_utils.botocore import boto3_c
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
+
+try:
+    from ansible_collections.amazon.aws.plugins.module_utils.botocore import _get_user_agent_string
+    from ansible_collections.amazon.aws.plugins.module_utils.botocore import enable_placebo
+except ImportError:  # an amazon.aws without them: every client through boto3_conn, a session each
+    _get_user_agent_string = None
 
 # Credential options a caller may give for another account (the `aws` suboptions).
 CREDENTIAL_KEYS = ("profile", "access_key", "secret_key", "session_token")
@@ -53,6 +60,7 @@ class AwsCalls:
         self.partial = partial
         self.hint = hint  # error -> a sentence saying what to change, or None
         self._clients = {}
+        self._sessions = {}
 
     def client(self, service, region=None, aws=None):
         """A client of the module's credentials, or of `aws` (another account) when it sets any."""
@@ -60,20 +68,38 @@ class AwsCalls:
         aws = given(aws)
         key = (service, region, tuple(sorted(aws.items())))
         if key not in self._clients:
-            if not aws:
-                self._clients[key] = self.module.client(service, retry_decorator=AWSRetry.jittered_backoff(), region=region)
-            else:
-                params = dict(self.module.params)
-                if any(aws.get(k) for k in CREDENTIAL_KEYS):
-                    params.update((k, aws.get(k)) for k in CREDENTIAL_KEYS)  # never mixed with the module's own
-                if aws.get("endpoint_url"):
-                    params["endpoint_url"] = aws["endpoint_url"]
-                params["region"] = region
+            params = dict(self.module.params)
+            if any(aws.get(k) for k in CREDENTIAL_KEYS):
+                params.update((k, aws.get(k)) for k in CREDENTIAL_KEYS)  # never mixed with the module's own
+            if aws.get("endpoint_url"):
+                params["endpoint_url"] = aws["endpoint_url"]
+            params["region"] = region
+            try:
                 _region, endpoint, connection = _aws_connection_info(params)
-                client = boto3_conn(self.module, conn_type="client", resource=service, region=region, endpoint=endpoint,
-                                    **connection)
-                self._clients[key] = RetryingBotoClientWrapper(client, AWSRetry.jittered_backoff())
+            except AnsibleAWSError as e:  # a profile and keys at once, as module.client refuses it
+                self.module.fail_json(msg=e.message)
+            self._clients[key] = RetryingBotoClientWrapper(self._connect(service, region, endpoint, connection),
+                                                           AWSRetry.jittered_backoff())
         return self._clients[key]
+
+    def _connect(self, service, region, endpoint, connection):
+        """boto3_conn's client, from one boto3 session per profile: a session each re-reads botocore's models (~0.3 s a client)."""
+        if _get_user_agent_string is None:
+            return boto3_conn(self.module, conn_type="client", resource=service, region=region, endpoint=endpoint, **connection)
+        connection = dict(connection)
+        profile = connection.pop("profile_name", None)
+        config = botocore.config.Config(user_agent=_get_user_agent_string())
+        for option in ("config", "aws_config"):
+            extra = connection.pop(option, None)
+            if extra:
+                config = config.merge(extra if isinstance(extra, botocore.config.Config) else botocore.config.Config(**extra))
+        try:
+            if profile not in self._sessions:
+                self._sessions[profile] = boto3.session.Session(profile_name=profile)
+                enable_placebo(self._sessions[profile])
+            return self._sessions[profile].client(service, config=config, region_name=region, endpoint_url=endpoint, **connection)
+        except (ValueError, botocore.exceptions.BotoCoreError) as e:
+            self.module.fail_json_aws(e, msg="Couldn't connect to AWS")
 
     def fail(self, error, what):
         """One error style: 'Could not <what>: <AWS's reason>', with the result so far."""
@@ -109,11 +135,16 @@ class AwsCalls:
         except botocore.exceptions.BotoCoreError as e:
             self.fail(e, what)
 
-    def token_pages(self, client, operation, key, what, **kwargs):
-        """Every item of an answer paged by NextToken, for the operations botocore has no paginator for."""
+    def token_pages(self, client, operation, key, what, ignore=(), **kwargs):
+        """Every item of an answer paged by NextToken, for the operations botocore has no paginator for.
+
+        An error code in `ignore` returns None (for instance a VPC deleted since).
+        """
         items = []
         while True:
-            page = self.call(client, operation, what, **kwargs)
+            page = self.call(client, operation, what, ignore, **kwargs)
+            if page is None:
+                return None
             items.extend(page.get(key, []))
             if not page.get("NextToken"):
                 return items

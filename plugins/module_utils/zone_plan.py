@@ -252,3 +252,39 @@ def association_plan(current_vpcs, wanted_vpcs, endpoint_vpc, tagged, purge):
 def zone_vpcs(hosted_zone_answer):
     """[{vpc_id, region}] from a GetHostedZone answer."""
     return [{"vpc_id": v["VPCId"], "region": v["VPCRegion"]} for v in hosted_zone_answer.get("VPCs") or []]
+
+
+def created_by_tags(tags, endpoint_vpc_id):
+    """True when the tags alone say this collection created the zone for this endpoint VPC (ownership() agrees)."""
+    return (tags.get(ENDPOINT_VPC_TAG_KEY) == endpoint_vpc_id and tags.get(catalog.OWNER_TAG_KEY) == catalog.OWNER_TAG_VALUE
+            and tags.get(OWNERSHIP_TAG_KEY) != ADOPTED)
+
+
+def zone_read_needed(tags, endpoint_vpc_id, listed, unlisted_wanted):
+    """True when a zone's GetHostedZone is needed: its ownership or one of the associations that matter is unknown.
+
+    listed: (vpc_id, region) of the VPCs whose zones were listed (their associations are known);
+    unlisted_wanted: wanted VPCs whose associations only the zone itself tells (other accounts' VPCs read without credentials).
+    """
+    if unlisted_wanted or not created_by_tags(tags, endpoint_vpc_id):
+        return True
+    return any((vpc_id, region) not in listed for vpc_id, region in associated_by_us(tags).items())
+
+
+def record_text(record_view_):
+    """One line's worth of a record_view: its alias target, or its TTL and values."""
+    if "DNSName" in record_view_:
+        return "alias %s (%s)" % (record_view_["DNSName"], record_view_.get("HostedZoneId"))
+    return "TTL %s %s" % (record_view_.get("TTL"), ",".join(v for v in record_view_.get("ResourceRecords") or [] if v))
+
+
+def diff_lines(name, view):
+    """The --diff lines of one zone from {zone_id, ownership, vpcs, record, authorizations}; none for a zone that is not there."""
+    if view is None:
+        return []
+    lines = ["zone %s %s (%s)" % (name, view.get("zone_id") or "(to be created)", view.get("ownership") or "unmanaged")]
+    lines.extend("zone %s associated with %s (%s)" % (name, vpc_id, region) for vpc_id, region in view.get("vpcs") or [])
+    if view.get("record") is not None:
+        lines.append("zone %s A %s" % (name, record_text(view["record"])))
+    lines.extend("zone %s authorizes %s (%s)" % (name, vpc_id, region) for vpc_id, region in view.get("authorizations") or [])
+    return lines

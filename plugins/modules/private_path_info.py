@@ -155,72 +155,66 @@ not_private:
   elements: str
 """
 
-try:
-    import botocore
-except ImportError:
-    pass  # handled by AnsibleAWSModule
-
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
+from ansible_collections.datadog_privatelink.aws.plugins.module_utils._aws_calls import AwsCalls
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils._site_args import site_argument_spec
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils import catalog, path_plan
-from ansible_collections.datadog_privatelink.aws.plugins.module_utils.aws_reads import all_service_details, all_vpc_endpoints
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils.endpoint_plan import GONE_STATES
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils.sdk_floor import require_service_regions
 
-CREDENTIAL_KEYS = {"access_key": "aws_access_key_id", "secret_key": "aws_secret_access_key",
-                   "session_token": "aws_session_token", "profile": "profile_name"}
 
+class Reads:
+    """The reads of one run, each asked once (every Agent VPC shares the zones and the endpoint VPC's peerings)."""
 
-class Reader:
-    """Clients per (account credentials, region, service), made once."""
+    def __init__(self, aws, endpoint_vpc_id):
+        self.aws = aws
+        self.endpoint_vpc_id = endpoint_vpc_id
+        self._records = {}
+        self._peerings = None
 
-    def __init__(self, module):
-        self.module = module
-        self._clients = {}
+    def vpc_cidr(self, ec2, vpc_id):
+        return self.aws.call(ec2, "describe_vpcs", "describe %s" % vpc_id, VpcIds=[vpc_id])["Vpcs"][0]["CidrBlock"]
 
-    def client(self, service, region, aws=None):
-        extra = dict((CREDENTIAL_KEYS[k], v) for k, v in (aws or {}).items() if k in CREDENTIAL_KEYS and v)
-        key = (service, region, tuple(sorted(extra.items())))
-        if key not in self._clients:
-            self._clients[key] = self.module.client(service, retry_decorator=AWSRetry.jittered_backoff(),
-                                                    region=region, **extra)
-        return self._clients[key]
+    def endpoints(self, ec2, vpc_id, wanted):
+        """The endpoints of wanted services in a VPC, but those being deleted."""
+        found = self.aws.token_pages(ec2, "describe_vpc_endpoints", "VpcEndpoints", "describe the endpoints of %s" % vpc_id,
+                                     Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])
+        return [e for e in found if e["State"].lower() not in GONE_STATES and e["ServiceName"] in wanted]
 
+    def peering_with(self, ec2, other):
+        """The peering connection between the endpoint VPC and another VPC, the active one first (None when there is none)."""
+        if self._peerings is None:
+            self._peerings = []
+            for side in ("requester-vpc-info.vpc-id", "accepter-vpc-info.vpc-id"):
+                self._peerings += self.aws.token_pages(ec2, "describe_vpc_peering_connections", "VpcPeeringConnections",
+                                                       "describe the peering connections of %s" % self.endpoint_vpc_id,
+                                                       Filters=[{"Name": side, "Values": [self.endpoint_vpc_id]}])
+        pairs = [p for p in self._peerings
+                 if {p["RequesterVpcInfo"]["VpcId"], p["AccepterVpcInfo"]["VpcId"]} == {self.endpoint_vpc_id, other}]
+        pairs.sort(key=lambda p: p["Status"]["Code"] != "active")
+        return pairs[0] if pairs else None
 
-def vpc_cidr(ec2, vpc_id):
-    vpcs = ec2.describe_vpcs(VpcIds=[vpc_id], aws_retry=True)["Vpcs"]
-    return vpcs[0]["CidrBlock"]
+    def a_record(self, route53_clients, zone_id, name):
+        """The A record set of name in a zone, trying each client (zone owner first); None when absent."""
+        if (zone_id, name) not in self._records:
+            self._records[(zone_id, name)] = self._read_a_record(route53_clients, zone_id, name)
+        return self._records[(zone_id, name)]
 
-
-def peering_between(ec2, one, other):
-    """The peering connection between two VPCs, the active one first (None when there is none)."""
-    found = []
-    for side in ("requester-vpc-info.vpc-id", "accepter-vpc-info.vpc-id"):
-        found += ec2.describe_vpc_peering_connections(Filters=[{"Name": side, "Values": [one]}],
-                                                      aws_retry=True)["VpcPeeringConnections"]
-    pairs = [p for p in found if {p["RequesterVpcInfo"]["VpcId"], p["AccepterVpcInfo"]["VpcId"]} == {one, other}]
-    pairs.sort(key=lambda p: p["Status"]["Code"] != "active")
-    return pairs[0] if pairs else None
-
-
-def a_record(route53_clients, zone_id, name):
-    """The A record set of name in a zone, trying each client (zone owner first); None when absent."""
-    error = None
-    for client in route53_clients:
-        try:
-            page = client.list_resource_record_sets(HostedZoneId=zone_id, StartRecordName=name, StartRecordType="A",
-                                                    MaxItems="1", aws_retry=True)
-        except is_boto3_error_code(["AccessDenied", "NoSuchHostedZone"]) as e:
-            error = e
-            continue
-        for record in page.get("ResourceRecordSets", []):
-            if record["Name"].rstrip(".").lower() == name and record["Type"] == "A":
-                return record
-        return None
-    raise error
+    def _read_a_record(self, route53_clients, zone_id, name):
+        code = None
+        for client in route53_clients:
+            page, code = self.aws.attempt(client, "list_resource_record_sets", "read the A record of %s in %s" % (name, zone_id),
+                                          ("AccessDenied", "NoSuchHostedZone"), HostedZoneId=zone_id, StartRecordName=name,
+                                          StartRecordType="A", MaxItems="1")
+            if code:
+                continue
+            for record in page.get("ResourceRecordSets", []):
+                if record["Name"].rstrip(".").lower() == name and record["Type"] == "A":
+                    return record
+            return None
+        self.aws.module.fail_json(msg="Could not read the A record of %s in %s with any of the accounts: %s" % (name, zone_id, code),
+                                  **self.aws.partial())
 
 
 def main():
@@ -247,67 +241,64 @@ def main():
         module.fail_json(msg=str(error))
     site_region = entries[0]["region"]
     require_service_regions(module, region != site_region)
-    reader = Reader(module)
-    ec2 = reader.client("ec2", region)
-    home_route53 = reader.client("route53", region)
-    port = params["port"]
     paths = []
-    try:
-        endpoint_cidr = vpc_cidr(ec2, params["vpc_id"])
-        wanted = {}
+    aws = AwsCalls(module, lambda: {"paths": paths})
+    reads = Reads(aws, params["vpc_id"])
+    ec2 = aws.client("ec2", region)
+    home_route53 = aws.client("route53", region)
+    port = params["port"]
+    endpoint_cidr = reads.vpc_cidr(ec2, params["vpc_id"])
+    wanted = {}
+    for entry in entries:
+        for name in [entry["service_name"]] + entry["superseded_service_names"]:
+            wanted[name] = entry
+    endpoints = reads.endpoints(ec2, params["vpc_id"], wanted)
+    eni_ids = [i for e in endpoints for i in e.get("NetworkInterfaceIds", [])]
+    addresses = {}
+    if eni_ids:
+        for eni in aws.call(ec2, "describe_network_interfaces", "describe the endpoints' network interfaces",
+                            NetworkInterfaceIds=eni_ids)["NetworkInterfaces"]:
+            addresses[eni["NetworkInterfaceId"]] = eni["PrivateIpAddress"]
+    group_ids = sorted(set(g["GroupId"] for e in endpoints for g in e.get("Groups", [])))
+    groups = dict((g["GroupId"], g) for g in (
+        aws.call(ec2, "describe_security_groups", "describe the endpoints' security groups",
+                 GroupIds=group_ids)["SecurityGroups"] if group_ids else []))
+    names = dict((e["service_name"], [e["zone_name"]]) for e in entries)
+    if endpoints:
+        kwargs = {"ServiceNames": sorted(set(e["ServiceName"] for e in endpoints))}
+        if region != site_region:
+            kwargs["ServiceRegions"] = [site_region]
+        for detail in aws.token_pages(ec2, "describe_vpc_endpoint_services", "ServiceDetails",
+                                      "describe the endpoints' services", **kwargs):
+            names.setdefault(detail["ServiceName"], []).append(detail.get("PrivateDnsName") or "")
+    endpoint_tables = None
+    agent_vpcs = params["agent_vpcs"] or [{"vpc_id": params["vpc_id"], "region": region, "subnet_ids": None,
+                                           "route_table_ids": None, "aws": None}]
+    for agent in agent_vpcs:
+        agent_region = agent.get("region") or region
+        agent_ec2 = aws.client("ec2", agent_region, agent.get("aws"))
+        agent_route53 = aws.client("route53", region, agent.get("aws"))
+        same_vpc = agent["vpc_id"] == params["vpc_id"]
+        agent_cidr = endpoint_cidr if same_vpc else reads.vpc_cidr(agent_ec2, agent["vpc_id"])
+        zones = aws.token_pages(agent_route53, "list_hosted_zones_by_vpc", "HostedZoneSummaries",
+                                "list the private zones of %s" % agent["vpc_id"], VPCId=agent["vpc_id"], VPCRegion=agent_region)
+        zones = [{"Id": z["HostedZoneId"], "Name": z["Name"]} for z in zones]
+        here = endpoints if same_vpc else reads.endpoints(agent_ec2, agent["vpc_id"], wanted)
+        network = None
+        if not same_vpc:
+            peering = reads.peering_with(ec2, agent["vpc_id"])
+            if endpoint_tables is None:
+                endpoint_tables = aws.call(ec2, "describe_route_tables", "describe the route tables of %s" % params["vpc_id"],
+                                           Filters=[{"Name": "vpc-id", "Values": [params["vpc_id"]]}])["RouteTables"]
+            agent_tables = aws.call(agent_ec2, "describe_route_tables", "describe the route tables of %s" % agent["vpc_id"],
+                                    Filters=[{"Name": "vpc-id", "Values": [agent["vpc_id"]]}])["RouteTables"]
+            network = (peering, agent_tables)
         for entry in entries:
-            for name in [entry["service_name"]] + entry["superseded_service_names"]:
-                wanted[name] = entry
-        endpoints = [e for e in all_vpc_endpoints(ec2, Filters=[{"Name": "vpc-id", "Values": [params["vpc_id"]]}])
-                     if e["State"].lower() not in GONE_STATES and e["ServiceName"] in wanted]
-        eni_ids = [i for e in endpoints for i in e.get("NetworkInterfaceIds", [])]
-        addresses = {}
-        if eni_ids:
-            for eni in ec2.describe_network_interfaces(NetworkInterfaceIds=eni_ids, aws_retry=True)["NetworkInterfaces"]:
-                addresses[eni["NetworkInterfaceId"]] = eni["PrivateIpAddress"]
-        group_ids = sorted(set(g["GroupId"] for e in endpoints for g in e.get("Groups", [])))
-        groups = dict((g["GroupId"], g) for g in (
-            ec2.describe_security_groups(GroupIds=group_ids, aws_retry=True)["SecurityGroups"] if group_ids else []))
-        names = dict((e["service_name"], [e["zone_name"]]) for e in entries)
-        if endpoints:
-            kwargs = {"ServiceNames": sorted(set(e["ServiceName"] for e in endpoints))}
-            if region != site_region:
-                kwargs["ServiceRegions"] = [site_region]
-            for detail in all_service_details(ec2, **kwargs):
-                names.setdefault(detail["ServiceName"], []).append(detail.get("PrivateDnsName") or "")
-        endpoint_tables = None
-        agent_vpcs = params["agent_vpcs"] or [{"vpc_id": params["vpc_id"], "region": region, "subnet_ids": None,
-                                               "route_table_ids": None, "aws": None}]
-        for agent in agent_vpcs:
-            agent_region = agent.get("region") or region
-            agent_ec2 = reader.client("ec2", agent_region, agent.get("aws"))
-            agent_route53 = reader.client("route53", region, agent.get("aws"))
-            same_vpc = agent["vpc_id"] == params["vpc_id"]
-            agent_cidr = endpoint_cidr if same_vpc else vpc_cidr(agent_ec2, agent["vpc_id"])
-            zones = agent_route53.list_hosted_zones_by_vpc(VPCId=agent["vpc_id"], VPCRegion=agent_region,
-                                                           aws_retry=True).get("HostedZoneSummaries", [])
-            zones = [{"Id": z["HostedZoneId"], "Name": z["Name"]} for z in zones]
-            here = endpoints if same_vpc else [
-                e for e in all_vpc_endpoints(agent_ec2, Filters=[{"Name": "vpc-id", "Values": [agent["vpc_id"]]}])
-                if e["State"].lower() not in GONE_STATES and e["ServiceName"] in wanted]
-            network = None
-            if not same_vpc:
-                peering = peering_between(ec2, params["vpc_id"], agent["vpc_id"])
-                if endpoint_tables is None:
-                    endpoint_tables = ec2.describe_route_tables(
-                        Filters=[{"Name": "vpc-id", "Values": [params["vpc_id"]]}], aws_retry=True)["RouteTables"]
-                agent_tables = agent_ec2.describe_route_tables(
-                    Filters=[{"Name": "vpc-id", "Values": [agent["vpc_id"]]}], aws_retry=True)["RouteTables"]
-                network = (peering, agent_tables)
-            for entry in entries:
-                for name in entry["check_names"]:
-                    found = follow(params["site"], name, zones, [home_route53, agent_route53], here,
-                                   endpoints + ([] if same_vpc else here), names)
-                    paths.append(judge(entry, agent, agent_region, agent_cidr, found, addresses, groups, network,
-                                       endpoint_tables, port, name))
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-        module.fail_json_aws(e, msg="Could not read the state of the private path (the results so far are in paths)",
-                             paths=paths)
+            for name in entry["check_names"]:
+                found = follow(params["site"], name, zones, [home_route53, agent_route53], here,
+                               endpoints + ([] if same_vpc else here), names, reads)
+                paths.append(judge(entry, agent, agent_region, agent_cidr, found, addresses, groups, network,
+                                   endpoint_tables, port, name))
     not_private = ["%s %s" % (p["vpc_id"], p["name"]) for p in paths if not p["ok"]]
     summary = ["%s | %s | %s | %s | %s" % (p["vpc_id"], p["name"], "private" if p["ok"] else p["answer"],
                                            ",".join(p["addresses"]) or "-", p["cause"] or "")
@@ -315,11 +306,11 @@ def main():
     module.exit_json(changed=False, paths=paths, summary=summary, not_private=not_private)
 
 
-def follow(site, name, zones, route53_clients, endpoints_here, all_endpoints, names):
+def follow(site, name, zones, route53_clients, endpoints_here, all_endpoints, names, reads):
     """path_plan.answer for a name, through Datadog's public CNAMEs (a name to its anchor) while the answer is public."""
     for _hop in range(MAX_CNAME_HOPS):
         zone = path_plan.zone_for(name, zones)
-        records = {zone["Id"]: a_record(route53_clients, zone["Id"], name)} if zone else {}
+        records = {zone["Id"]: reads.a_record(route53_clients, zone["Id"], name)} if zone else {}
         found = path_plan.answer(name, zones, records, endpoints_here, all_endpoints, names)
         target = catalog.public_target(site, name) if found["kind"] == "public" else None
         if not target:

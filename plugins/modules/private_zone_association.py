@@ -91,6 +91,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils import vpc_dns
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils._aws_calls import AwsCalls
+from ansible_collections.datadog_privatelink.aws.plugins.module_utils._runner import run
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils.zone_plan import credentials_problem
 
 
@@ -99,6 +100,80 @@ def list_vpc_zones(aws, route53, vpc_id, region):
     summaries = aws.token_pages(route53, "list_hosted_zones_by_vpc", "HostedZoneSummaries", "list the hosted zones of %s" % vpc_id,
                                 VPCId=vpc_id, VPCRegion=region)
     return dict((s["HostedZoneId"].split("/")[-1], s.get("Name", "").rstrip(".")) for s in summaries)
+
+
+class Association:
+    """The associations of one VPC with zones, made with the VPC's own account (present) or removed (absent)."""
+
+    def __init__(self, module):
+        self.module = module
+        params = module.params
+        self.vpc_id = params["vpc_id"]
+        self.region = params["vpc_region"] or module.region
+        self.zone_ids = [z.split("/")[-1] for z in params["zone_ids"]]
+        self.out = dict(changed=False, associated=[], disassociated=[], zones=[], vpc_dns_enabled=[])
+        self.diff = {"before": [], "after": []}  # lines (_runner)
+        self.aws = AwsCalls(module, self.result, self.hint)
+        self.route53 = self.aws.client("route53")
+        self.ec2 = self.aws.client("ec2", self.region)
+
+    def hint(self, error):
+        problem = credentials_problem(error)
+        return problem and ("%s. Give this task the credentials of the account that owns %s (access_key and secret_key, "
+                            "session_token, profile, or the AWS_* environment variables)" % (problem, self.vpc_id))
+
+    def result(self):
+        return dict(self.out)
+
+    def present(self):
+        try:
+            off = self.aws.run("read the DNS attributes of %s" % self.vpc_id, vpc_dns.attributes_off, self.ec2, self.vpc_id)
+        except vpc_dns.VpcNotFound:
+            self.module.fail_json(msg="VPC %s not found in %s with these credentials: run this task with the account "
+                                  "that owns the VPC." % (self.vpc_id, self.region))
+        if off and not self.module.params["enable_vpc_dns"]:
+            self.module.fail_json(msg=vpc_dns.refusal(self.vpc_id, off, self.region))
+        for attribute in off:
+            self.out["changed"] = True
+            self.out["vpc_dns_enabled"].append(attribute)
+            if not self.module.check_mode:
+                self.aws.run("turn on %s of %s" % (attribute, self.vpc_id), vpc_dns.turn_on, self.ec2, self.vpc_id, attribute)
+        self.converge(True)
+
+    def absent(self):
+        self.converge(False)
+
+    def converge(self, present):
+        vpc_id, region, result = self.vpc_id, self.region, self.out
+        current = list_vpc_zones(self.aws, self.route53, vpc_id, region)
+        todo = [z for z in self.zone_ids if (z not in current) == present]
+        key, operation = ("associated", "associate_vpc_with_hosted_zone") if present else ("disassociated", "disassociate_vpc_from_hosted_zone")
+        for zone_id in todo:
+            result["changed"] = True
+            result[key].append(zone_id)
+            if self.module.check_mode:
+                continue
+            _answer, code = self.aws.attempt(self.route53, operation, "change the association of %s with %s" % (vpc_id, zone_id),
+                                             ("NotAuthorizedException", "ConflictingDomainExists", "VPCAssociationNotFound"),
+                                             HostedZoneId=zone_id, VPC={"VPCRegion": region, "VPCId": vpc_id})
+            if code is None:
+                continue
+            if code == "NotAuthorizedException":
+                self.module.fail_json(msg="Zone %s has no association authorization for %s (%s): run "
+                                      "datadog_privatelink.aws.private_zones with this VPC (and its account_id) in vpcs first, "
+                                      "with the zones' account." % (zone_id, vpc_id, region), **self.result())
+            now = list_vpc_zones(self.aws, self.route53, vpc_id, region)
+            if (zone_id in now) == present:
+                continue  # a racing run made this very change
+            others = ", ".join("%s (%s)" % (name, z) for z, name in sorted(now.items())) or "none listed"
+            self.module.fail_json(msg="VPC %s (%s) is already associated with another private zone of the name of zone %s, and a "
+                                  "VPC resolves a name through one zone only. Its zones: %s. Disassociate the one that is not "
+                                  "Datadog's (or delete it), then run again." % (vpc_id, region, zone_id, others), **self.result())
+
+        after = (set(current) | set(result["associated"])) - set(result["disassociated"])
+        result["zones"] = [{"zone_id": z, "name": current.get(z)} for z in self.zone_ids if z in after]
+        self.diff["before"] = ["zone %s associated with %s (%s)" % (z, vpc_id, region) for z in self.zone_ids if z in current]
+        self.diff["after"] = ["zone %s associated with %s (%s)" % (z, vpc_id, region) for z in self.zone_ids if z in after]
 
 
 def main():
@@ -112,68 +187,7 @@ def main():
         ),
         supports_check_mode=True,
     )
-    params = module.params
-    vpc_id = params["vpc_id"]
-    region = params["vpc_region"] or module.region
-    zone_ids = [z.split("/")[-1] for z in params["zone_ids"]]
-    result = dict(changed=False, associated=[], disassociated=[], zones=[], vpc_dns_enabled=[])
-
-    def hint(error):
-        problem = credentials_problem(error)
-        return problem and ("%s. Give this task the credentials of the account that owns %s (access_key and secret_key, "
-                            "session_token, profile, or the AWS_* environment variables)" % (problem, vpc_id))
-
-    aws = AwsCalls(module, lambda: result, hint)
-    route53 = aws.client("route53")
-    ec2 = aws.client("ec2", region)
-
-    if params["state"] == "present":
-        try:
-            off = aws.run("read the DNS attributes of %s" % vpc_id, vpc_dns.attributes_off, ec2, vpc_id)
-        except vpc_dns.VpcNotFound:
-            module.fail_json(msg="VPC %s not found in %s with these credentials: run this task with the account "
-                             "that owns the VPC." % (vpc_id, region))
-        if off and not params["enable_vpc_dns"]:
-            module.fail_json(msg=vpc_dns.refusal(vpc_id, off, region))
-        for attribute in off:
-            result["changed"] = True
-            result["vpc_dns_enabled"].append(attribute)
-            if not module.check_mode:
-                aws.run("turn on %s of %s" % (attribute, vpc_id), vpc_dns.turn_on, ec2, vpc_id, attribute)
-
-    current = list_vpc_zones(aws, route53, vpc_id, region)
-
-    present = params["state"] == "present"
-    todo = [z for z in zone_ids if (z not in current) == present]
-    key, operation = ("associated", "associate_vpc_with_hosted_zone") if present else ("disassociated", "disassociate_vpc_from_hosted_zone")
-    for zone_id in todo:
-        result["changed"] = True
-        result[key].append(zone_id)
-        if module.check_mode:
-            continue
-        _answer, code = aws.attempt(route53, operation, "change the association of %s with %s" % (vpc_id, zone_id),
-                                    ("NotAuthorizedException", "ConflictingDomainExists", "VPCAssociationNotFound"),
-                                    HostedZoneId=zone_id, VPC={"VPCRegion": region, "VPCId": vpc_id})
-        if code is None:
-            continue
-        if code == "NotAuthorizedException":
-            module.fail_json(msg="Zone %s has no association authorization for %s (%s): run "
-                             "datadog_privatelink.aws.private_zones with this VPC (and its account_id) in vpcs first, "
-                             "with the zones' account." % (zone_id, vpc_id, region), **result)
-        now = list_vpc_zones(aws, route53, vpc_id, region)
-        if (zone_id in now) == present:
-            continue  # a racing run made this very change
-        others = ", ".join("%s (%s)" % (name, z) for z, name in sorted(now.items())) or "none listed"
-        module.fail_json(msg="VPC %s (%s) is already associated with another private zone of the name of zone %s, and a VPC "
-                         "resolves a name through one zone only. Its zones: %s. Disassociate the one that is not "
-                         "Datadog's (or delete it), then run again." % (vpc_id, region, zone_id, others), **result)
-
-    after = (set(current) | set(result["associated"])) - set(result["disassociated"])
-    result["zones"] = [{"zone_id": z, "name": current.get(z)} for z in zone_ids if z in after]
-    if module._diff:
-        result["diff"] = {"before": {"zone_ids": sorted(z for z in zone_ids if z in current)},
-                          "after": {"zone_ids": sorted(z for z in zone_ids if z in after)}}
-    module.exit_json(**result)
+    run(module, Association(module))
 
 
 if __name__ == "__main__":

@@ -33,8 +33,10 @@ description:
   - Checks C(enableDnsSupport) and C(enableDnsHostnames) on every VPC of this account it
     attaches; refuses, or turns them on with O(enable_vpc_dns=true).
   - Existing zones are looked for only on the VPCs of the run (C(ListHostedZonesByVPC) on the
-    endpoint VPC and on each Agent VPC of this account), never account-wide, so a zone of the
-    same name on an unrelated VPC is left alone.
+    endpoint VPC, on each Agent VPC of this account and on those of other accounts given with
+    O(vpcs[].aws)), never account-wide, so a zone of the same name on an unrelated VPC is left
+    alone. A zone is read (C(GetHostedZone)) only when its tags and those lists leave its
+    ownership or an association that matters unknown.
   - A private zone of one of these names made by hand and associated with the endpoint VPC or
     with an Agent VPC of this account is adopted, never duplicated - its other records stay, its
     C(A) record of the zone's own name is set to the alias (shown by C(--diff)), and it is
@@ -83,8 +85,35 @@ options:
       account_id:
         description:
           - The AWS account that owns the VPC, when it is not the zones' account. Such VPCs
-            get an association authorization; the other account associates them.
+            get an association authorization; the other account associates them
+            (M(datadog_privatelink.aws.private_zone_association)), or this module does with O(vpcs[].aws).
         type: str
+      aws:
+        description:
+          - AWS options of that VPC's account (a VPC of another account). With them this module
+            checks the VPC's DNS attributes and lists its private zones (a conflicting zone is refused
+            before any write, as for this account's VPCs), then associates it itself - the
+            authorization lasts only for that call. The account needs C(ec2:DescribeVpcAttribute),
+            C(route53:ListHostedZonesByVPC) (with C(ec2:DescribeVpcs)) and
+            C(route53:AssociateVPCWithHostedZone); see C(docs/iam.md).
+          - Never returned, and kept out of logs.
+        type: dict
+        suboptions:
+          profile:
+            description: Named profile of that account.
+            type: str
+          access_key:
+            description: Access key id.
+            type: str
+          secret_key:
+            description: Secret access key.
+            type: str
+          session_token:
+            description: Session token of temporary credentials.
+            type: str
+          endpoint_url:
+            description: URL of the AWS API to use instead of AWS's.
+            type: str
   purge_vpcs:
     description:
       - Disassociate VPCs that this module associated (or authorized) and that are no longer
@@ -111,10 +140,11 @@ options:
     default: present
   validate_only:
     description:
-      - Do every read and every refusal of O(state), and no write; C(changed) stays V(false)
-        and the result says what a real run would do. Endpoints that do not exist yet are
-        allowed (their alias targets are unknown), so a playbook can run this before its first
-        change, to stop on a conflicting zone before making endpoints and peering.
+      - Do every refusal of O(state) and the reads they need, and no write; C(changed) stays
+        V(false) and the result says what a real run would do, but for the alias records, which
+        no refusal depends on and which are not read (RV(records_changed) stays empty). Endpoints
+        that do not exist yet are allowed (their alias targets are unknown), so a playbook can run
+        this before its first change, to stop on a conflicting zone before making endpoints and peering.
       - Check mode (C(--check)) does the same reads and refusals, and reports C(changed).
     type: bool
     default: false
@@ -195,6 +225,17 @@ EXAMPLES = r"""
     vpc_id: vpc-0a1b2c3d4e5f67890
     vpcs:
       - {vpc_id: vpc-0aaaabbbbccccdddd, region: eu-west-1, account_id: "222222222222"}
+
+- name: Or authorize and associate it in one call, with its account's credentials
+  datadog_privatelink.aws.private_zones:
+    region: us-east-1
+    site: us1
+    vpc_id: vpc-0a1b2c3d4e5f67890
+    vpcs:
+      - vpc_id: vpc-0aaaabbbbccccdddd
+        region: eu-west-1
+        account_id: "222222222222"
+        aws: {profile: agents-account}
 """
 
 RETURN = r"""
@@ -223,7 +264,9 @@ zones:
       description: The endpoint the record points at.
       type: str
     vpcs:
-      description: VPCs associated with the zone.
+      description:
+        - VPCs associated with the zone - those of this run, and every other one when the zone
+          was read (see the notes on C(GetHostedZone)).
       type: list
       elements: dict
     pending_authorizations:
@@ -311,31 +354,16 @@ vpc_dns_enabled:
   elements: dict
 """
 
-try:
-    import botocore
-except ImportError:
-    pass  # handled by AnsibleAWSModule
-
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
+from ansible_collections.datadog_privatelink.aws.plugins.module_utils._aws_calls import AWS_OPTIONS_SPEC, AwsCalls, given
+from ansible_collections.datadog_privatelink.aws.plugins.module_utils._runner import run
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils._site_args import site_argument_spec
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils import catalog
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils import endpoint_plan
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils import vpc_dns
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils import zone_plan as plan
-from ansible_collections.datadog_privatelink.aws.plugins.module_utils.aws_reads import all_vpc_endpoints
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils.endpoint_services import describe_services
-
-AWS_ERRORS = ()
-try:
-    AWS_ERRORS = (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError)
-except NameError:
-    pass
-
-
-def error_code(error):
-    return (getattr(error, "response", None) or {}).get("Error", {}).get("Code")
 
 
 class PrivateZones:
@@ -344,8 +372,16 @@ class PrivateZones:
         self.params = module.params
         # validate_only: every read and refusal of a real run, no write.
         self.dry = module.check_mode or self.params["validate_only"]
-        self.route53 = module.client("route53", retry_decorator=AWSRetry.jittered_backoff())
-        self.ec2 = {}
+        self.changed = False
+        self.zones = {}
+        self.out = dict((key, []) for key in ("created_zones", "deleted_zones", "records_changed", "associated",
+                                              "disassociated", "authorized", "deauthorized", "vpc_dns_enabled",
+                                              "adopted", "duplicates", "kept_zones", "migrated_zones"))
+        self.diff = {"before": [], "after": []}  # lines (_runner)
+        self.entries = []
+        self.acting_for = None  # the VPC of another account whose `aws` options the current call uses
+        self.aws = AwsCalls(module, self.result, self.credentials_hint)
+        self.route53 = self.aws.client("route53")
         self.account = None
         try:
             self.site = catalog.site_facts(self.params["site"])
@@ -356,55 +392,48 @@ class PrivateZones:
             module.fail_json(msg="Private zones point at endpoints in Datadog's region: run this module in %s (the %s site's "
                              "region), not %s." % (self.site["region"], self.site["key"], module.region))
         self.endpoint_vpc = {"vpc_id": self.params["vpc_id"], "region": module.region}
-        self.changed = False
-        self.zones = {}
-        self.out = dict((key, []) for key in ("created_zones", "deleted_zones", "records_changed", "associated",
-                                              "disassociated", "authorized", "deauthorized", "vpc_dns_enabled",
-                                              "adopted", "duplicates", "kept_zones", "migrated_zones"))
-        self.diff = {"before": {}, "after": {}}
+        # The `aws` options of the VPCs of other accounts, by (vpc_id, region): never copied into a result.
+        self.vpc_aws = dict((plan.vpc_key(v), given(v.get("aws"))) for v in self.params["vpcs"] if given(v.get("aws")))
 
-    def ec2_client(self, region):
-        if region not in self.ec2:
-            self.ec2[region] = self.module.client("ec2", region=region, retry_decorator=AWSRetry.jittered_backoff())
-        return self.ec2[region]
-
-    def fail(self, error, msg):
+    def credentials_hint(self, error):
         problem = plan.credentials_problem(error)
-        if problem:
-            self.module.fail_json(
-                msg="%s: %s. Give this task the credentials of the account that owns %s and the zones (access_key and "
-                "secret_key, session_token, profile, or the AWS_* environment variables)." % (msg, problem, self.params["vpc_id"]),
-                **self.result())
-        self.module.fail_json_aws(error, msg=msg, **self.result())
+        if not problem:
+            return None
+        if self.acting_for:
+            vpc = self.acting_for
+            return "%s. Give %s (%s) in vpcs working aws options of its account" % (problem, vpc["vpc_id"], vpc["region"])
+        return ("%s. Give this task the credentials of the account that owns %s and the zones (access_key and secret_key, "
+                "session_token, profile, or the AWS_* environment variables)." % (problem, self.params["vpc_id"]))
+
+    def clients(self, service, vpc):
+        """The client for a VPC: its account's `aws` options when given, else the module's."""
+        return self.aws.client(service, vpc["region"] if service == "ec2" else None, self.vpc_aws.get(plan.vpc_key(vpc)))
 
     # ---- reads -------------------------------------------------------------------------
     def service_details(self):
         if not self.params["verify"]:
             return {}
         names = list(catalog.group_by_service_name(self.entries))
-        try:
-            details, missing = describe_services(self.ec2_client(self.module.region), names)
-        except AWS_ERRORS as e:
-            self.fail(e, "Could not describe the Datadog endpoint services")
+        details, missing = self.aws.run("describe the Datadog endpoint services", describe_services,
+                                        self.aws.client("ec2"), names)
         if missing:
             self.module.warn("Not found by DescribeVpcEndpointServices, zones named after the catalog: %s" % ", ".join(missing))
         return details
 
     def endpoint_targets(self):
         """{service key: {vpc_endpoint_id, regional_dns_entry}} from the input or the VPC."""
-        given = self.params["endpoints"]
+        given_endpoints = self.params["endpoints"]
         targets = {}
-        if given:
+        if given_endpoints:
             for entry in self.entries:
-                found = given.get(entry["key"]) or {}
+                found = given_endpoints.get(entry["key"]) or {}
                 if found.get("vpc_endpoint_id") and found.get("regional_dns_entry"):
                     targets[entry["key"]] = found
         else:
-            try:
-                existing = all_vpc_endpoints(self.ec2_client(self.module.region), Filters=[
-                    {"Name": "vpc-id", "Values": [self.params["vpc_id"]]}, {"Name": "vpc-endpoint-type", "Values": ["Interface"]}])
-            except AWS_ERRORS as e:
-                self.fail(e, "Could not describe the endpoints of %s" % self.params["vpc_id"])
+            existing = self.aws.token_pages(self.aws.client("ec2"), "describe_vpc_endpoints", "VpcEndpoints",
+                                            "describe the endpoints of %s" % self.params["vpc_id"], Filters=[
+                                                {"Name": "vpc-id", "Values": [self.params["vpc_id"]]},
+                                                {"Name": "vpc-endpoint-type", "Values": ["Interface"]}])
             groups = catalog.group_by_service_name(self.entries)
             matched, _extras = endpoint_plan.match_endpoints(list(groups), existing, None, self.module.region)
             for name, endpoint in matched.items():
@@ -429,26 +458,21 @@ class PrivateZones:
         return targets
 
     def vpc_zone_summaries(self, vpc):
-        """ListHostedZonesByVPC of one VPC of this run (every account's private zones on it)."""
-        kwargs = {"VPCId": vpc["vpc_id"], "VPCRegion": vpc["region"]}
-        summaries = []
-        try:
-            while True:
-                page = self.route53.list_hosted_zones_by_vpc(aws_retry=True, **kwargs)
-                summaries.extend(page.get("HostedZoneSummaries", []))
-                if not page.get("NextToken"):
-                    return summaries
-                kwargs["NextToken"] = page["NextToken"]
-        except AWS_ERRORS as e:
-            if error_code(e) == "InvalidVPCId":
-                return []  # a VPC deleted since (absent after the Agent VPC went) holds no zone
-            self.fail(e, "Could not list the private zones of %s (%s)" % (vpc["vpc_id"], vpc["region"]))
+        """ListHostedZonesByVPC of one VPC of this run (every account's private zones on it), with its account's credentials."""
+        self.acting_for = vpc if plan.vpc_key(vpc) in self.vpc_aws else None
+        summaries = self.aws.token_pages(self.clients("route53", vpc), "list_hosted_zones_by_vpc", "HostedZoneSummaries",
+                                         "list the private zones of %s (%s)" % (vpc["vpc_id"], vpc["region"]),
+                                         ignore=("InvalidVPCId",), VPCId=vpc["vpc_id"], VPCRegion=vpc["region"])
+        self.acting_for = None
+        return summaries or []  # a VPC deleted since (absent after the Agent VPC went) holds no zone
 
-    def existing_zones(self, names, vpcs):
+    def existing_zones(self, names, vpcs, unlisted_wanted=(), full=False):
         """{name: [zone]} for the private zones of these names associated with these VPCs of the run.
 
         Each zone: {zone_id, name, owner_account (None: this account), owner_service, run_vpcs,
-        and for this account's zones vpcs, tags, caller_reference, ownership}.
+        and for this account's zones vpcs, tags, caller_reference, ownership}. GetHostedZone is
+        asked only when the tags and the listed VPCs leave the zone's ownership or associations
+        unknown (zone_plan.zone_read_needed), or with full.
         """
         found = {}
         for vpc in vpcs:
@@ -467,21 +491,29 @@ class PrivateZones:
                 if zone["owner_account"] == account:
                     zone["owner_account"] = None
         own = [z for z in found.values() if not (z["owner_account"] or z["owner_service"])]
+        what = "read the private zones of %s" % ", ".join(sorted(z["zone_id"] for z in own))
         tags = {}
-        try:
-            ids = sorted(z["zone_id"] for z in own)
-            for start in range(0, len(ids), 10):  # ListTagsForResources takes ten zones a call
-                answer = self.route53.list_tags_for_resources(aws_retry=True, ResourceType="hostedzone", ResourceIds=ids[start:start + 10])
-                for tag_set in answer.get("ResourceTagSets", []):
-                    tags[tag_set["ResourceId"]] = dict((t["Key"], t["Value"]) for t in tag_set.get("Tags", []))
-            for zone in own:
-                answer = self.route53.get_hosted_zone(aws_retry=True, Id=zone["zone_id"])
+        ids = sorted(z["zone_id"] for z in own)
+        for start in range(0, len(ids), 10):  # ListTagsForResources takes ten zones a call
+            answer = self.aws.call(self.route53, "list_tags_for_resources", what, ResourceType="hostedzone",
+                                   ResourceIds=ids[start:start + 10])
+            for tag_set in answer.get("ResourceTagSets", []):
+                tags[tag_set["ResourceId"]] = dict((t["Key"], t["Value"]) for t in tag_set.get("Tags", []))
+        listed = set(plan.vpc_key(v) for v in vpcs)
+        per_name = {}
+        for zone in own:
+            per_name[zone["name"]] = per_name.get(zone["name"], 0) + 1
+        for zone in own:
+            zone["tags"] = tags.get(zone["zone_id"], {})
+            if full or per_name[zone["name"]] > 1 or plan.zone_read_needed(zone["tags"], self.params["vpc_id"], listed,
+                                                                           unlisted_wanted):
+                answer = self.aws.call(self.route53, "get_hosted_zone", what, Id=zone["zone_id"])
                 zone["vpcs"] = plan.zone_vpcs(answer)
                 zone["caller_reference"] = answer["HostedZone"].get("CallerReference")
-                zone["tags"] = tags.get(zone["zone_id"], {})
-                zone["ownership"] = plan.ownership(zone["tags"], zone["caller_reference"], zone["name"], self.params["vpc_id"])
-        except AWS_ERRORS as e:
-            self.fail(e, "Could not read the private zones of %s" % ", ".join(sorted(z["zone_id"] for z in own)))
+            else:  # its own tags say it is ours and every association that matters was listed
+                zone["vpcs"] = list(zone["run_vpcs"])
+                zone["caller_reference"] = None
+            zone["ownership"] = plan.ownership(zone["tags"], zone["caller_reference"], zone["name"], self.params["vpc_id"])
         by_name = {}
         for zone in found.values():
             zone.setdefault("vpcs", list(zone["run_vpcs"]))
@@ -489,34 +521,43 @@ class PrivateZones:
             by_name.setdefault(zone["name"], []).append(zone)
         return by_name
 
-    def zone_state(self, zone_id, tags, vpcs, foreign_vpcs=()):
-        """(records, authorizations) of a zone.
+    def zone_records(self, zone_id, name=None):
+        """The record sets of a zone: all of them, or only the A record set of `name` (one small read)."""
+        what = "read hosted zone %s" % zone_id
+        if name is None:
+            return self.aws.pages(self.route53, "list_resource_record_sets", "ResourceRecordSets", what, HostedZoneId=zone_id)
+        page = self.aws.call(self.route53, "list_resource_record_sets", what, HostedZoneId=zone_id, StartRecordName=name,
+                             StartRecordType="A", MaxItems="1")
+        return [r for r in page.get("ResourceRecordSets", []) if plan.fqdn(r["Name"]) == plan.fqdn(name) and r["Type"] == "A"]
 
-        Authorizations are listed only when one can exist: a VPC of another account is wanted,
-        or a VPC this collection tagged is not associated (it may still be authorized).
+    def zone_authorizations(self, zone_id, tags, vpcs, foreign_vpcs=()):
+        """The association authorizations of a zone, listed only when one can matter.
+
+        That is, when a VPC of another account is wanted that this module does not associate
+        itself (its authorization is deleted once used) or that is not associated yet, or when a
+        VPC this collection tagged is not associated (it may still be authorized).
         """
-        try:
-            records = self.route53.list_resource_record_sets(aws_retry=True, HostedZoneId=zone_id)["ResourceRecordSets"]
-            associated = set(v["vpc_id"] for v in vpcs)
-            authorizations = []
-            if foreign_vpcs or any(vpc_id not in associated for vpc_id in plan.associated_by_us(tags)):
-                authorizations = self.route53.list_vpc_association_authorizations(aws_retry=True, HostedZoneId=zone_id).get("VPCs", [])
-        except AWS_ERRORS as e:
-            self.fail(e, "Could not read hosted zone %s" % zone_id)
-        return records, [{"vpc_id": v["VPCId"], "region": v["VPCRegion"]} for v in authorizations]
+        associated = set(plan.vpc_key(v) for v in vpcs)
+        if not (any(plan.vpc_key(v) not in self.vpc_aws or plan.vpc_key(v) not in associated for v in foreign_vpcs)
+                or any((vpc_id, region) not in associated for vpc_id, region in plan.associated_by_us(tags).items())):
+            return []
+        found = self.aws.token_pages(self.route53, "list_vpc_association_authorizations", "VPCs",
+                                     "read hosted zone %s" % zone_id, HostedZoneId=zone_id)
+        return [{"vpc_id": v["VPCId"], "region": v["VPCRegion"]} for v in found]
 
     def check_vpc_dns(self, vpcs):
         """Refuse (or list to turn on) the DNS attributes that are off; returns [(vpc, attribute)]."""
         to_turn_on = []
         for vpc in vpcs:
-            client = self.ec2_client(vpc["region"])
+            self.acting_for = vpc if plan.vpc_key(vpc) in self.vpc_aws else None
             try:
-                off = vpc_dns.attributes_off(client, vpc["vpc_id"])
+                off = self.aws.run("read the DNS attributes of %s" % vpc["vpc_id"], vpc_dns.attributes_off,
+                                   self.clients("ec2", vpc), vpc["vpc_id"])
             except vpc_dns.VpcNotFound:
-                self.module.fail_json(msg="VPC %s not found in %s. VPCs of another account need account_id."
-                                      % (vpc["vpc_id"], vpc["region"]), **self.result())
-            except AWS_ERRORS as e:
-                self.fail(e, "Could not read the DNS attributes of %s" % vpc["vpc_id"])
+                self.module.fail_json(msg="VPC %s not found in %s. %s" % (
+                    vpc["vpc_id"], vpc["region"], "Check the aws options given for it: they must be of the account that "
+                    "owns it." if self.acting_for else "VPCs of another account need account_id."), **self.result())
+            self.acting_for = None
             if off and not self.params["enable_vpc_dns"]:
                 self.module.fail_json(msg=vpc_dns.refusal(vpc["vpc_id"], off, vpc["region"]), **self.result())
             to_turn_on.extend((vpc, attribute) for attribute in off)
@@ -527,22 +568,18 @@ class PrivateZones:
             self.changed = True
             self.out["vpc_dns_enabled"].append({"vpc_id": vpc["vpc_id"], "region": vpc["region"], "attribute": attribute})
             if not self.dry:
-                try:
-                    vpc_dns.turn_on(self.ec2_client(vpc["region"]), vpc["vpc_id"], attribute)
-                except AWS_ERRORS as e:
-                    self.fail(e, "Could not turn on %s of %s" % (attribute, vpc["vpc_id"]))
+                self.acting_for = vpc if plan.vpc_key(vpc) in self.vpc_aws else None
+                self.aws.run("turn on %s of %s" % (attribute, vpc["vpc_id"]), vpc_dns.turn_on, self.clients("ec2", vpc),
+                             vpc["vpc_id"], attribute)
+                self.acting_for = None
 
     def own_account(self):
         if self.account is None:
-            try:
-                self.account = self.module.client("sts", retry_decorator=AWSRetry.jittered_backoff()).get_caller_identity(
-                    aws_retry=True)["Account"]
-            except AWS_ERRORS as e:
-                self.fail(e, "Could not read the caller's account")
+            self.account = self.aws.call(self.aws.client("sts"), "get_caller_identity", "read the caller's account")["Account"]
         return self.account
 
     def split_vpcs(self):
-        """(VPCs of this account, VPCs of other accounts) among O(vpcs)."""
+        """(VPCs of this account, VPCs of other accounts) among O(vpcs), as {vpc_id, region}."""
         account = self.own_account() if any(v.get("account_id") for v in self.params["vpcs"]) else None
         local_vpcs = [{"vpc_id": v["vpc_id"], "region": v["region"]} for v in self.params["vpcs"]
                       if not v.get("account_id") or v["account_id"] == account]
@@ -551,13 +588,16 @@ class PrivateZones:
         return local_vpcs, foreign_vpcs
 
     # ---- present -----------------------------------------------------------------------
-    def ensure_present(self):
+    def present(self):
         by_zone = plan.zone_names(self.entries, self.service_details())
         legacy = plan.legacy_zone_names(self.entries, by_zone)
         targets = self.endpoint_targets()
         local_vpcs, foreign_vpcs = self.split_vpcs()
-        dns_to_turn_on = self.check_vpc_dns([self.endpoint_vpc] + local_vpcs)
-        existing = self.existing_zones(set(by_zone) | set(legacy), [self.endpoint_vpc] + local_vpcs)
+        # Other accounts' VPCs with their own credentials are checked and listed like this account's.
+        readable = [v for v in foreign_vpcs if plan.vpc_key(v) in self.vpc_aws]
+        dns_to_turn_on = self.check_vpc_dns([self.endpoint_vpc] + local_vpcs + readable)
+        unlisted = [v for v in foreign_vpcs if plan.vpc_key(v) not in self.vpc_aws]
+        existing = self.existing_zones(set(by_zone) | set(legacy), [self.endpoint_vpc] + local_vpcs + readable, unlisted)
         # Every refusal comes before the first write.
         chosen = {}
         for name in sorted(by_zone):
@@ -593,7 +633,7 @@ class PrivateZones:
 
     def delete_duplicate(self, name, zone, keep):
         """Delete a second zone of a name that this collection created; the kept zone takes over its VPCs."""
-        records, _authorizations = self.zone_state(zone["zone_id"], zone["tags"], zone["vpcs"])
+        records = self.zone_records(zone["zone_id"])
         ours = [r for r in records if plan.fqdn(r["Name"]) == plan.fqdn(name) and r["Type"] == "A" and r.get("AliasTarget")]
         others = [r for r in records if r["Type"] not in ("SOA", "NS") and r not in ours]
         if others:
@@ -611,14 +651,14 @@ class PrivateZones:
             self.delete_zone(name, zone["zone_id"], ours)
 
     def delete_zone(self, name, zone_id, alias_records):
-        try:
-            if alias_records:
-                self.route53.change_resource_record_sets(aws_retry=True, HostedZoneId=zone_id, ChangeBatch={
-                    "Changes": [{"Action": "DELETE", "ResourceRecordSet": r} for r in alias_records]})
-            self.route53.delete_hosted_zone(aws_retry=True, Id=zone_id)
-        except AWS_ERRORS as e:
-            if error_code(e) != "NoSuchHostedZone":  # another run deleted it first
-                self.fail(e, "Could not delete the private hosted zone %s (%s)" % (name, zone_id))
+        what = "delete the private hosted zone %s (%s)" % (name, zone_id)
+        if alias_records:
+            _answer, gone = self.aws.attempt(self.route53, "change_resource_record_sets", what, ("NoSuchHostedZone",),
+                                             HostedZoneId=zone_id, ChangeBatch={
+                                                 "Changes": [{"Action": "DELETE", "ResourceRecordSet": r} for r in alias_records]})
+            if gone:
+                return  # another run deleted it first
+        self.aws.call(self.route53, "delete_hosted_zone", what, ("NoSuchHostedZone",), Id=zone_id)
 
     def ensure_zone(self, name, keys, target, found, local_vpcs, foreign_vpcs):
         record = plan.alias_record(name, target["regional_dns_entry"])
@@ -628,39 +668,47 @@ class PrivateZones:
         zone_id, tags, vpcs = found["zone_id"], found.get("tags", {}), found.get("vpcs", [])
         ownership = found.get("ownership") or plan.ADOPTED
         if found.get("new"):
-            records, authorizations = [], []
+            current, authorizations = None, []
         else:
-            records, authorizations = self.zone_state(zone_id, tags, vpcs, foreign_vpcs)
+            # validate_only: no refusal depends on the record, so it is not read (records_changed stays empty).
+            current = None if self.params["validate_only"] else next(iter(self.zone_records(zone_id, name)), None)
+            authorizations = self.zone_authorizations(zone_id, tags, vpcs, foreign_vpcs)
         if existed and found.get("ownership") is None:
             self.changed = True
             self.out["adopted"].append(zone_id)
-        current = next((r for r in records if plan.fqdn(r["Name"]) == record["Name"] and r["Type"] == "A"), None)
         before = {"zone_id": zone_id, "ownership": found.get("ownership"), "vpcs": sorted(plan.vpc_key(v) for v in vpcs),
                   "record": plan.record_view(current),
                   "authorizations": sorted(plan.vpc_key(v) for v in authorizations)} if existed else None
 
-        if not plan.record_matches(current, record):
+        if not self.params["validate_only"] and not plan.record_matches(current, record):
             self.changed = True
             self.out["records_changed"].append(name)
             if not self.dry:
-                try:
-                    self.route53.change_resource_record_sets(aws_retry=True, HostedZoneId=zone_id, ChangeBatch={
-                        "Comment": "Datadog PrivateLink: %s" % ",".join(keys),
-                        "Changes": [{"Action": "UPSERT", "ResourceRecordSet": record}]})
-                except AWS_ERRORS as e:
-                    self.fail(e, "Could not write the alias record of %s" % name)
+                self.aws.call(self.route53, "change_resource_record_sets", "write the alias record of %s" % name,
+                              HostedZoneId=zone_id, ChangeBatch={
+                                  "Comment": "Datadog PrivateLink: %s" % ",".join(keys),
+                                  "Changes": [{"Action": "UPSERT", "ResourceRecordSet": record}]})
 
         tagged = plan.associated_by_us(tags)
         to_associate, to_disassociate = plan.association_plan(
             vpcs, local_vpcs, self.endpoint_vpc, tagged, self.params["purge_vpcs"])
         associated_now = set(plan.vpc_key(v) for v in vpcs)
         pending = []
-        # VPCs of other accounts: authorize until associated, then drop the used authorization.
+        joined = []
+        authorized_keys = set(plan.vpc_key(a) for a in authorizations)
+        # VPCs of other accounts: authorize until associated, then drop the used authorization; with their
+        # aws options, this module associates them itself, between the two.
         for vpc in foreign_vpcs:
-            authorized = plan.vpc_key(vpc) in set(plan.vpc_key(a) for a in authorizations)
+            authorized = plan.vpc_key(vpc) in authorized_keys
             if plan.vpc_key(vpc) in associated_now:
                 if authorized:
                     self.authorization(zone_id, name, vpc, create=False)
+            elif plan.vpc_key(vpc) in self.vpc_aws:
+                if not authorized:
+                    self.authorization(zone_id, name, vpc, create=True)
+                self.associate_foreign(zone_id, name, vpc)
+                self.authorization(zone_id, name, vpc, create=False)
+                joined.append(vpc)
             else:
                 pending.append(vpc)
                 if not authorized:
@@ -680,7 +728,7 @@ class PrivateZones:
         wanted_tags = plan.zone_tags(keys, self.site["key"], self.params["vpc_id"], ownership)
         wanted_tags.update(self.params["tags"] or {})
         # An adopted zone's own associations are the user's: tag only those this collection makes.
-        marked = local_vpcs + foreign_vpcs if ownership == plan.CREATED else to_associate + pending
+        marked = local_vpcs + foreign_vpcs if ownership == plan.CREATED else to_associate + pending + joined
         for vpc in marked:
             wanted_tags[plan.ASSOCIATED_VPC_TAG_PREFIX + vpc["vpc_id"]] = vpc["region"]
         remove_tags = [plan.ASSOCIATED_VPC_TAG_PREFIX + v["vpc_id"] for v in to_disassociate]
@@ -689,15 +737,18 @@ class PrivateZones:
             remove_tags = sorted(set(remove_tags) | set(plan.ASSOCIATED_VPC_TAG_PREFIX + v for v in tagged if v not in keep))
         self.retag(zone_id, name, tags, wanted_tags, remove_tags)
 
-        final_vpcs = [v for v in vpcs if plan.vpc_key(v) not in set(plan.vpc_key(d) for d in to_disassociate)] + to_associate
+        gone = set(plan.vpc_key(d) for d in to_disassociate)
+        final_vpcs = [v for v in vpcs if plan.vpc_key(v) not in gone] + to_associate + joined
         self.zones[name] = {
             "name": name, "zone_id": zone_id, "service_keys": keys, "vpc_endpoint_id": target["vpc_endpoint_id"],
             "alias_target": dict(target["regional_dns_entry"]), "ownership": ownership,
             "vpcs": sorted(final_vpcs, key=plan.vpc_key), "pending_authorizations": pending,
         }
-        self.diff["before"][name] = before
-        self.diff["after"][name] = {"zone_id": zone_id, "ownership": ownership, "vpcs": sorted(plan.vpc_key(v) for v in final_vpcs),
-                                    "record": plan.record_view(record), "authorizations": sorted(plan.vpc_key(v) for v in pending)}
+        self.diff["before"].extend(plan.diff_lines(name, before))
+        self.diff["after"].extend(plan.diff_lines(name, {
+            "zone_id": zone_id, "ownership": ownership, "vpcs": sorted(plan.vpc_key(v) for v in final_vpcs),
+            "record": plan.record_view(current if self.params["validate_only"] else record),
+            "authorizations": sorted(plan.vpc_key(v) for v in pending)}))
 
     def create_zone(self, name, keys):
         """Create the zone with a CallerReference every run computes alike; a zone a racing run made is used instead."""
@@ -706,21 +757,19 @@ class PrivateZones:
         if self.dry:
             return {"zone_id": None, "tags": {}, "vpcs": [dict(self.endpoint_vpc)], "ownership": plan.CREATED, "new": True}
         for generation in range(plan.MAX_GENERATIONS):
-            code = None
-            try:
-                answer = self.route53.create_hosted_zone(
-                    aws_retry=True, Name=name, CallerReference=plan.caller_reference(name, self.params["vpc_id"], generation),
-                    VPC={"VPCRegion": self.endpoint_vpc["region"], "VPCId": self.endpoint_vpc["vpc_id"]},
-                    HostedZoneConfig={"Comment": "Datadog PrivateLink (%s) - datadog_privatelink.aws" % ",".join(keys), "PrivateZone": True})
+            answer, code = self.aws.attempt(
+                self.route53, "create_hosted_zone",
+                "create the private hosted zone %s; zones created before it are in the result" % name,
+                ("HostedZoneAlreadyExists", "ConflictingDomainExists"),
+                Name=name, CallerReference=plan.caller_reference(name, self.params["vpc_id"], generation),
+                VPC={"VPCRegion": self.endpoint_vpc["region"], "VPCId": self.endpoint_vpc["vpc_id"]},
+                HostedZoneConfig={"Comment": "Datadog PrivateLink (%s) - datadog_privatelink.aws" % ",".join(keys), "PrivateZone": True})
+            if code is None:
                 return {"zone_id": answer["HostedZone"]["Id"].split("/")[-1], "tags": {}, "vpcs": [dict(self.endpoint_vpc)],
                         "ownership": plan.CREATED, "new": True}
-            except AWS_ERRORS as e:
-                code = error_code(e)
-                if code not in ("HostedZoneAlreadyExists", "ConflictingDomainExists"):
-                    self.fail(e, "Could not create the private hosted zone %s; zones created before it are in the result" % name)
             # Another run made the zone a moment ago, or a deleted zone of ours used this reference.
             keep, _duplicates, refusal = plan.choose_zone(
-                name, self.existing_zones(set([name]), [self.endpoint_vpc]).get(name, []), self.endpoint_vpc)
+                name, self.existing_zones(set([name]), [self.endpoint_vpc], full=True).get(name, []), self.endpoint_vpc)
             if refusal:
                 self.module.fail_json(msg=refusal, **self.result())
             if keep is not None:
@@ -740,38 +789,51 @@ class PrivateZones:
         self.out["associated" if join else "disassociated"].append({"zone": name, "vpc_id": vpc["vpc_id"], "region": vpc["region"]})
         if self.dry:
             return
-        call = self.route53.associate_vpc_with_hosted_zone if join else self.route53.disassociate_vpc_from_hosted_zone
-        try:
-            call(aws_retry=True, HostedZoneId=zone_id, VPC={"VPCRegion": vpc["region"], "VPCId": vpc["vpc_id"]})
-        except AWS_ERRORS as e:
-            if self.association_settled(e, zone_id, vpc, join):
-                return
-            verb = "associate %s (%s) with" if join else "disassociate %s (%s) from"
-            self.fail(e, ("Could not " + verb + " %s (%s)") % (vpc["vpc_id"], vpc["region"], name, zone_id))
+        verb = "associate %s (%s) with" if join else "disassociate %s (%s) from"
+        _answer, code = self.aws.attempt(
+            self.route53, "associate_vpc_with_hosted_zone" if join else "disassociate_vpc_from_hosted_zone",
+            (verb + " %s (%s)") % (vpc["vpc_id"], vpc["region"], name, zone_id),
+            ("ConflictingDomainExists",) if join else ("VPCAssociationNotFound",),
+            HostedZoneId=zone_id, VPC={"VPCRegion": vpc["region"], "VPCId": vpc["vpc_id"]})
+        if code is None:
+            return
+        # A racing run may have made this very (dis)association.
+        answer = self.aws.call(self.route53, "get_hosted_zone", "read hosted zone %s" % zone_id, Id=zone_id)
+        if (plan.vpc_key(vpc) in set(plan.vpc_key(v) for v in plan.zone_vpcs(answer))) == join:
+            return
+        self.module.fail_json(msg="Could not %s %s (%s): Route53 answered %s." % (
+            (verb % (vpc["vpc_id"], vpc["region"])), name, zone_id, code), **self.result())
 
-    def association_settled(self, error, zone_id, vpc, join):
-        """True when a racing run already made this very (dis)association."""
-        if error_code(error) not in (("ConflictingDomainExists",) if join else ("VPCAssociationNotFound",)):
-            return False
-        try:
-            vpcs = plan.zone_vpcs(self.route53.get_hosted_zone(aws_retry=True, Id=zone_id))
-        except AWS_ERRORS:
-            return False
-        return (plan.vpc_key(vpc) in set(plan.vpc_key(v) for v in vpcs)) == join
+    def associate_foreign(self, zone_id, name, vpc):
+        """Associate a VPC of another account with its own credentials (the zone's authorization is in place)."""
+        self.changed = True
+        self.out["associated"].append({"zone": name, "vpc_id": vpc["vpc_id"], "region": vpc["region"]})
+        if self.dry or zone_id is None:
+            return
+        self.acting_for = vpc
+        _answer, code = self.aws.attempt(self.clients("route53", vpc), "associate_vpc_with_hosted_zone",
+                                         "associate %s (%s) with %s (%s)" % (vpc["vpc_id"], vpc["region"], name, zone_id),
+                                         ("ConflictingDomainExists",), HostedZoneId=zone_id,
+                                         VPC={"VPCRegion": vpc["region"], "VPCId": vpc["vpc_id"]})
+        if code is not None:
+            now = [plan.bare(s["Name"]) + " (" + s["HostedZoneId"].split("/")[-1] + ")" for s in self.vpc_zone_summaries(vpc)]
+            if not any(z.endswith("(%s)" % zone_id) for z in now):
+                self.module.fail_json(msg="VPC %s (%s) is already associated with another private zone %s, and a VPC resolves "
+                                      "a name through one zone only. Its zones: %s. Disassociate the one that is not Datadog's "
+                                      "(or delete it), then run again." % (vpc["vpc_id"], vpc["region"], name,
+                                                                           ", ".join(sorted(now)) or "none listed"),
+                                      **self.result())
+        self.acting_for = None
 
     def authorization(self, zone_id, name, vpc, create):
         self.changed = True
         self.out["authorized" if create else "deauthorized"].append({"zone": name, "vpc_id": vpc["vpc_id"], "region": vpc["region"]})
         if self.dry or zone_id is None:
             return
-        call = (self.route53.create_vpc_association_authorization if create
-                else self.route53.delete_vpc_association_authorization)
-        try:
-            call(aws_retry=True, HostedZoneId=zone_id, VPC={"VPCRegion": vpc["region"], "VPCId": vpc["vpc_id"]})
-        except AWS_ERRORS as e:
-            if not create and error_code(e) == "VPCAssociationAuthorizationNotFound":
-                return  # a racing run deleted it first
-            self.fail(e, "Could not %s the association of %s with %s" % ("authorize" if create else "deauthorize", vpc["vpc_id"], name))
+        self.aws.call(self.route53, "create_vpc_association_authorization" if create else "delete_vpc_association_authorization",
+                      "%s the association of %s with %s" % ("authorize" if create else "deauthorize", vpc["vpc_id"], name),
+                      () if create else ("VPCAssociationAuthorizationNotFound",),  # a racing run deleted it first
+                      HostedZoneId=zone_id, VPC={"VPCRegion": vpc["region"], "VPCId": vpc["vpc_id"]})
 
     def retag(self, zone_id, name, current, wanted, remove):
         to_set = dict((k, v) for k, v in wanted.items() if current.get(k) != v)
@@ -786,17 +848,15 @@ class PrivateZones:
             kwargs["AddTags"] = [{"Key": k, "Value": v} for k, v in sorted(to_set.items())]
         if to_remove:
             kwargs["RemoveTagKeys"] = to_remove
-        try:
-            self.route53.change_tags_for_resource(aws_retry=True, ResourceType="hostedzone", ResourceId=zone_id, **kwargs)
-        except AWS_ERRORS as e:
-            self.fail(e, "Could not tag %s" % name)
+        self.aws.call(self.route53, "change_tags_for_resource", "tag %s" % name, ResourceType="hostedzone", ResourceId=zone_id,
+                      **kwargs)
 
     # ---- absent ------------------------------------------------------------------------
-    def ensure_absent(self):
+    def absent(self):
         by_zone = plan.zone_names(self.entries, self.service_details())
         legacy = plan.legacy_zone_names(self.entries, by_zone)  # an earlier release's zones go too
         local_vpcs, _foreign_vpcs = self.split_vpcs()
-        existing = self.existing_zones(set(by_zone) | set(legacy), [self.endpoint_vpc] + local_vpcs)
+        existing = self.existing_zones(set(by_zone) | set(legacy), [self.endpoint_vpc] + local_vpcs, full=True)
         for name in sorted(existing):
             for zone in sorted(existing[name], key=lambda z: z["zone_id"]):
                 if zone["ownership"] == plan.CREATED:
@@ -807,17 +867,19 @@ class PrivateZones:
 
     def delete_created(self, name, zone):
         zone_id = zone["zone_id"]
-        records, authorizations = self.zone_state(zone_id, zone["tags"], zone["vpcs"])
+        records = self.zone_records(zone_id)
+        authorizations = self.zone_authorizations(zone_id, zone["tags"], zone["vpcs"])
         ours = [r for r in records if plan.fqdn(r["Name"]) == plan.fqdn(name) and r["Type"] == "A" and r.get("AliasTarget")]
         others = [r for r in records if r["Type"] not in ("SOA", "NS") and r not in ours]
-        self.diff["before"][name] = {"zone_id": zone_id, "ownership": plan.CREATED, "vpcs": sorted(plan.vpc_key(v) for v in zone["vpcs"])}
+        before = plan.diff_lines(name, {"zone_id": zone_id, "ownership": plan.CREATED,
+                                        "vpcs": sorted(plan.vpc_key(v) for v in zone["vpcs"])})
+        self.diff["before"].extend(before)
         if others:
             reason = "holds records this collection did not write (%s)" % ", ".join("%s %s" % (r["Name"], r["Type"]) for r in others)
             self.module.warn("Zone %s (%s) %s: left in place. Delete those records, then run again to delete it." % (name, zone_id, reason))
             self.out["kept_zones"].append({"zone": name, "zone_id": zone_id, "ownership": plan.CREATED, "reason": reason})
-            self.diff["after"][name] = self.diff["before"][name]
+            self.diff["after"].extend(before)
             return False
-        self.diff["after"][name] = None
         self.changed = True
         self.out["deleted_zones"].append(name)
         for auth in authorizations:
@@ -830,7 +892,7 @@ class PrivateZones:
         """Let go of an adopted zone: remove the associations and tags this collection added, keep the zone and its records."""
         zone_id, tags, vpcs = zone["zone_id"], zone["tags"], zone["vpcs"]
         tagged = plan.associated_by_us(tags)
-        _records, authorizations = self.zone_state(zone_id, tags, vpcs)
+        authorizations = self.zone_authorizations(zone_id, tags, vpcs)
         remaining = [v for v in vpcs if tagged.get(v["vpc_id"]) != v["region"]]
         ours = [v for v in vpcs if tagged.get(v["vpc_id"]) == v["region"]]
         left = []
@@ -849,13 +911,16 @@ class PrivateZones:
         if left:
             reason += "; %s stays associated, as a private zone needs one VPC" % left[0]["vpc_id"]
         self.out["kept_zones"].append({"zone": name, "zone_id": zone_id, "ownership": plan.ADOPTED, "reason": reason})
-        self.diff["before"][name] = {"zone_id": zone_id, "ownership": plan.ADOPTED, "vpcs": sorted(plan.vpc_key(v) for v in vpcs)}
-        self.diff["after"][name] = {"zone_id": zone_id, "ownership": None, "vpcs": sorted(plan.vpc_key(v) for v in remaining)}
+        self.diff["before"].extend(plan.diff_lines(name, {"zone_id": zone_id, "ownership": plan.ADOPTED,
+                                                          "vpcs": sorted(plan.vpc_key(v) for v in vpcs)}))
+        self.diff["after"].extend(plan.diff_lines(name, {"zone_id": zone_id, "ownership": None,
+                                                         "vpcs": sorted(plan.vpc_key(v) for v in remaining)}))
 
     def result(self):
         services = dict((e["key"], sorted(n for n, z in self.zones.items() if e["key"] in z["service_keys"])) for e in self.entries)
         # validate_only never changes anything; its result still says what a run would do.
-        result = dict(changed=self.changed and not self.params["validate_only"], zones=self.zones, services=services, site=self.site)
+        result = dict(changed=self.changed and not self.params["validate_only"], zones=self.zones, services=services,
+                      site=getattr(self, "site", None))
         result.update(self.out)
         return result
 
@@ -870,6 +935,7 @@ def main():
                 vpc_id=dict(type="str", required=True),
                 region=dict(type="str", required=True),
                 account_id=dict(type="str"),
+                aws=dict(type="dict", options=AWS_OPTIONS_SPEC),
             )),
             purge_vpcs=dict(type="bool", default=False),
             enable_vpc_dns=dict(type="bool", default=False),
@@ -879,15 +945,7 @@ def main():
         ),
         supports_check_mode=True,
     )
-    zones = PrivateZones(module)
-    if module.params["state"] == "present":
-        zones.ensure_present()
-    else:
-        zones.ensure_absent()
-    result = zones.result()
-    if module._diff:
-        result["diff"] = zones.diff
-    module.exit_json(**result)
+    run(module, PrivateZones(module))
 
 
 if __name__ == "__main__":

@@ -314,6 +314,7 @@ from ansible_collections.datadog_privatelink.aws.plugins.module_utils import _pe
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils import catalog
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils._aws_calls import AWS_OPTIONS_SPEC
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils._aws_calls import AwsCalls
+from ansible_collections.datadog_privatelink.aws.plugins.module_utils._runner import run
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils._aws_calls import given
 
 
@@ -327,7 +328,7 @@ class Peerings:
         self.params = module.params
         self.region = module.region
         self.vpc_id = self.params["vpc_id"]
-        self.present = self.params["state"] == "present"
+        self.keep = self.params["state"] == "present"  # absent removes what present makes
         self.aws = AwsCalls(module, self.result)
         self.ec2 = self.aws.client("ec2")
         self.changed = False
@@ -335,7 +336,7 @@ class Peerings:
         self.removed_peers = []
         self.peers = []
         self.endpoint_tables_used = []
-        self.diff = {"before": [], "after": []}
+        self.diff = {"before": [], "after": []}  # lines (_runner)
 
     # ---- reading ---------------------------------------------------------------------------------
     def peer_client(self, peer):
@@ -363,7 +364,7 @@ class Peerings:
                                       "that the connection can be accepted and routed on its side."
                                       % (peer["vpc_id"], peer["account_id"], self.endpoint_account))
         self.read_peer_vpcs()
-        problems = plan.overlaps(self.vpc_id, self.endpoint_blocks, self.peers) if self.present else []
+        problems = plan.overlaps(self.vpc_id, self.endpoint_blocks, self.peers) if self.keep else []
         if problems:
             self.module.fail_json(msg="Overlapping CIDRs: %s. AWS does not peer them, and routes would be ambiguous." % "; ".join(problems))
         self.read_connections()
@@ -384,7 +385,7 @@ class Peerings:
                 Filters=vpc_filter(x["vpc_id"] for x in group)))
             for peer in group:
                 vpc = found.get(peer["vpc_id"])
-                if vpc is None and not self.present:  # already deleted: only its connection and rules may remain
+                if vpc is None and not self.keep:  # already deleted: only its connection and rules may remain
                     peer.update(account_id=peer["account_id"] or self.endpoint_account, blocks=[],
                                 cross_account=bool(peer["account_id"]) and peer["account_id"] != self.endpoint_account)
                     continue
@@ -417,9 +418,9 @@ class Peerings:
         for connection in self.connections:
             other = plan.other_side(connection, self.vpc_id)
             mark = plan.ownership(connection)
-            if self.present and (other["VpcId"] in listed or not self.params["purge_peers"] or mark is None):
+            if self.keep and (other["VpcId"] in listed or not self.params["purge_peers"] or mark is None):
                 continue
-            if not self.present and other["VpcId"] not in listed:
+            if not self.keep and other["VpcId"] not in listed:
                 continue
             peer = next((x for x in self.peers if x["vpc_id"] == other["VpcId"]), None)
             if peer is None:  # not listed: its side is reached with the endpoint's credentials, in its region
@@ -441,7 +442,7 @@ class Peerings:
                                   Filters=vpc_filter(x["vpc_id"] for x in group))
             for peer in group:
                 self.peer_tables[peer["vpc_id"]] = [t for t in tables if t["VpcId"] == peer["vpc_id"]]
-        if not self.present:
+        if not self.keep:
             return
         self.endpoint_tables_used = self.params["route_table_ids"] or plan.used_tables(self.endpoint_tables, self.vpc_id)
         none = [] if self.endpoint_tables_used else ["endpoint VPC %s (%s)" % (self.vpc_id, self.region)]
@@ -478,12 +479,12 @@ class Peerings:
         known = [x["vpc_id"] for x in self.peers] + [r["peer"]["vpc_id"] for r in self.removals]
         for removal in self.removals:
             self.plan_removal(removal, known)
-        if not self.present:  # a listed peer's rules go even when its connection is already gone
+        if not self.keep:  # a listed peer's rules go even when its connection is already gone
             gone = set(r["peer"]["vpc_id"] for r in self.removals)
             for peer in [x for x in self.peers if x["vpc_id"] not in gone]:
                 for group_id, rules in self.group_rules.items():
                     self.rule_revokes.setdefault(group_id, []).extend(plan.removal_rules(rules, peer["cidrs"], known))
-        if self.present:
+        if self.keep:
             for peer in self.peers:
                 problems.extend(self.plan_peer_routes(peer))
             wanted = dict((cidr, x["vpc_id"]) for x in self.peers for cidr in x["cidrs"])
@@ -551,7 +552,7 @@ class Peerings:
             self.revoke_rules(group_id, revoke)
         for removal in self.removals:
             self.take_down(removal)
-        if self.present:
+        if self.keep:
             for peer in self.peers:
                 self.connect(peer)
             for client, route, vpc_id in self.route_adds:
@@ -732,10 +733,15 @@ class Peerings:
         result = dict(changed=self.changed, peers=[self.peer_result(x) for x in self.peers],
                       endpoint_route_table_ids=self.endpoint_tables_used, created=self.created, adopted=self.adopted,
                       deleted=self.deleted, handed_back=self.handed_back, removed_peers=self.removed_peers, covered=self.covered)
-        if self.module._diff:
-            result["diff"] = {"before": "".join(sorted(set(x + "\n" for x in self.diff["before"]))),
-                              "after": "".join(sorted(set(x + "\n" for x in self.diff["after"])))}
         return result
+
+    def present(self):
+        """Read, plan and apply (O(state) is in the plan: absent removes what present makes)."""
+        self.read()
+        self.plan()
+        self.apply()
+
+    absent = present
 
 
 def main():
@@ -761,11 +767,7 @@ def main():
         ),
         supports_check_mode=True,
     )
-    peerings = Peerings(module)
-    peerings.read()
-    peerings.plan()
-    peerings.apply()
-    module.exit_json(**peerings.result())
+    run(module, Peerings(module))
 
 
 if __name__ == "__main__":

@@ -98,6 +98,64 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils import _peering_plan as plan
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils._aws_calls import AwsCalls
+from ansible_collections.datadog_privatelink.aws.plugins.module_utils._runner import run
+
+
+class Routes:
+    """Exact routes through peering connections, made (present) or removed (absent)."""
+
+    def __init__(self, module):
+        self.module = module
+        self.routes = [dict((k, v) for k, v in r.items() if v is not None) for r in module.params["routes"]]
+        self.out = dict(changed=False, added=[], removed=[], unchanged=[])
+        self.diff = {"before": [], "after": []}  # lines (_runner)
+        self.aws = AwsCalls(module, self.result)
+        self.client = self.aws.client("ec2")
+
+    def result(self):
+        return dict(self.out)
+
+    def present(self):
+        self.converge(True)
+
+    def absent(self):
+        self.converge(False)
+
+    def converge(self, present):
+        table_ids = sorted(set(r["route_table_id"] for r in self.routes))
+        if not table_ids:
+            return
+        # Filtered rather than by id: an unknown id is then reported by name instead of failing the whole call.
+        tables = self.aws.run("describe route tables %s" % ", ".join(table_ids), aws_ec2.describe_route_tables, self.client,
+                              Filters=[{"Name": "route-table-id", "Values": table_ids}])
+        routes_plan = plan.plan_routes(tables, self.routes, present)
+        if routes_plan["missing"]:
+            self.module.fail_json(msg="Route table not found in %s: %s." % (self.module.region, ", ".join(routes_plan["missing"])))
+        if routes_plan["wrong_vpc"]:
+            self.module.fail_json(msg="Route tables outside their VPC: %s." % ", ".join(routes_plan["wrong_vpc"]))
+        self.out["unchanged"] = routes_plan["unchanged"]
+        if routes_plan["conflicts"]:
+            self.module.fail_json(msg="Routes to the same destination through something else exist; they are not replaced: %s."
+                                  % "; ".join(routes_plan["conflicts"]), **self.result())
+
+        for route in routes_plan["todo"]:
+            self.out["changed"] = True
+            self.out["added" if present else "removed"].append(dict((k, v) for k, v in route.items() if k != "replace"))
+            if self.module.check_mode:
+                continue
+            what = "%s the route to %s in %s; the routes done before it are in the result" % (
+                "create" if present else "delete", route["destination_cidr"], route["route_table_id"])
+            if not present:
+                self.aws.run(what, aws_ec2.delete_route, self.client, route["route_table_id"],
+                             DestinationCidrBlock=route["destination_cidr"])
+            else:
+                self.aws.run(what, aws_ec2.replace_route if route.get("replace") else aws_ec2.create_route, self.client,
+                             route["route_table_id"], DestinationCidrBlock=route["destination_cidr"],
+                             VpcPeeringConnectionId=route["vpc_peering_connection_id"])
+        before = self.out["unchanged"] if present else self.out["removed"]
+        after = self.out["unchanged"] + self.out["added"] if present else []
+        self.diff["before"] = ["route %s via %s" % (plan.route_text(r), r["vpc_peering_connection_id"]) for r in before]
+        self.diff["after"] = ["route %s via %s" % (plan.route_text(r), r["vpc_peering_connection_id"]) for r in after]
 
 
 def main():
@@ -113,46 +171,7 @@ def main():
         ),
         supports_check_mode=True,
     )
-    routes = [dict((k, v) for k, v in r.items() if v is not None) for r in module.params["routes"]]
-    present = module.params["state"] == "present"
-    result = dict(changed=False, added=[], removed=[], unchanged=[])
-    aws = AwsCalls(module, lambda: result)
-    client = aws.client("ec2")
-    table_ids = sorted(set(r["route_table_id"] for r in routes))
-    if not table_ids:
-        module.exit_json(**result)
-
-    # Filtered rather than by id: an unknown id is then reported by name instead of failing the whole call.
-    tables = aws.run("describe route tables %s" % ", ".join(table_ids), aws_ec2.describe_route_tables, client,
-                     Filters=[{"Name": "route-table-id", "Values": table_ids}])
-    routes_plan = plan.plan_routes(tables, routes, present)
-    if routes_plan["missing"]:
-        module.fail_json(msg="Route table not found in %s: %s." % (module.region, ", ".join(routes_plan["missing"])))
-    if routes_plan["wrong_vpc"]:
-        module.fail_json(msg="Route tables outside their VPC: %s." % ", ".join(routes_plan["wrong_vpc"]))
-    result["unchanged"] = routes_plan["unchanged"]
-    if routes_plan["conflicts"]:
-        module.fail_json(msg="Routes to the same destination through something else exist; they are not replaced: %s."
-                         % "; ".join(routes_plan["conflicts"]), **result)
-
-    for route in routes_plan["todo"]:
-        result["changed"] = True
-        result["added" if present else "removed"].append(dict((k, v) for k, v in route.items() if k != "replace"))
-        if module.check_mode:
-            continue
-        what = "%s the route to %s in %s; the routes done before it are in the result" % (
-            "create" if present else "delete", route["destination_cidr"], route["route_table_id"])
-        if not present:
-            aws.run(what, aws_ec2.delete_route, client, route["route_table_id"], DestinationCidrBlock=route["destination_cidr"])
-        else:
-            aws.run(what, aws_ec2.replace_route if route.get("replace") else aws_ec2.create_route, client, route["route_table_id"],
-                    DestinationCidrBlock=route["destination_cidr"], VpcPeeringConnectionId=route["vpc_peering_connection_id"])
-    if module._diff:
-        result["diff"] = {
-            "before": {"routes": sorted(plan.route_text(r) for r in (result["unchanged"] if present else result["removed"]))},
-            "after": {"routes": sorted(plan.route_text(r) for r in (result["unchanged"] + result["added"] if present else []))},
-        }
-    module.exit_json(**result)
+    run(module, Routes(module))
 
 
 if __name__ == "__main__":

@@ -123,7 +123,13 @@ def test_peered_region_two_regions_two_accounts_own_group_rerun_then_one_agent_v
     sandbox.reset_calls()
     rc, output, recap = run_playbook(PLAYBOOK, variables)
     assert rc == 0 and recap["changed"] == 0, output
-    assert mutating_calls(sandbox.calls()["calls"]) == {}
+    calls = sandbox.calls()["calls"]
+    assert mutating_calls(calls) == {}
+    # Each zone's alias record read once by the zones step and once by the private-path check; the early check
+    # reads none, and the zones' tags with the four listed VPCs leave nothing for GetHostedZone to tell.
+    assert calls["route53:ListResourceRecordSets"] == 2 * len(wanted), calls
+    assert "route53:GetHostedZone" not in calls and "route53:ListVPCAssociationAuthorizations" not in calls, calls
+    assert calls["route53:ListHostedZonesByVPC"] == 4 + 4 + 3, calls  # early check, zones step, private path
 
     # Taken off the list, and nothing else said: exactly its peering, routes, rule and associations go.
     variables["peering_agent_vpcs"] = [e for e in variables["peering_agent_vpcs"] if e["vpc_id"] != eu.vpc_id]

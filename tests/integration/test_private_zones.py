@@ -89,7 +89,8 @@ def test_check_mode_predicts_and_changes_nothing(sandbox):
     predicted = run_module("private_zones", zone_args(net, services=["api", "traces"], endpoints=endpoints), check=True, diff=True)
     assert predicted["changed"] is True
     assert sorted(predicted["created_zones"]) == sorted([API_ZONE, TRACES_ZONE])
-    assert predicted["diff"]["before"][API_ZONE] is None
+    assert "zone %s " % API_ZONE not in predicted["diff"]["before"]
+    assert "zone %s (to be created) (created)\n" % API_ZONE in predicted["diff"]["after"]
     assert mutating_calls(sandbox.calls()["calls"]) == {}
     assert run_module("private_zones", zone_args(net, services=["api", "traces"], endpoints=endpoints),
                       check=True)["created_zones"] == predicted["created_zones"]  # nothing was created
@@ -154,6 +155,66 @@ def test_cross_account_authorize_associate_then_authorization_deleted(sandbox):
     assert run_module("private_zones", zone_args(net, services=services, vpcs=[foreign]))["changed"] is False
 
 
+def test_cross_account_vpc_with_its_aws_options_is_associated_in_the_same_call(sandbox):
+    net = Network(cidr="10.91.0.0/16")
+    other = Network(region="eu-west-1", cidr="10.92.0.0/16", account_keys=OTHER_ACCOUNT_KEYS)
+    services = ["api", "metrics"]
+    endpoints = endpoints_without_private_dns(net, services)
+    foreign = {"vpc_id": other.vpc_id, "region": "eu-west-1", "account_id": OTHER_ACCOUNT, "aws": dict(OTHER_ACCOUNT_KEYS)}
+    sandbox.reset_calls()
+    done = run_module("private_zones", zone_args(net, services=services, endpoints=endpoints, vpcs=[foreign]))
+    assert not done["failed"], done.get("msg")
+    zone_ids = [z["zone_id"] for z in done["zones"].values()]
+    assert len(done["authorized"]) == len(done["deauthorized"]) == 2
+    assert sorted(a["zone"] for a in done["associated"] if a["vpc_id"] == other.vpc_id) == sorted(done["zones"])
+    assert all((other.vpc_id, "eu-west-1") in zone_vpcs(z) for z in zone_ids)
+    assert all(r53().list_vpc_association_authorizations(HostedZoneId=z)["VPCs"] == [] for z in zone_ids)
+    assert all(z["pending_authorizations"] == [] for z in done["zones"].values())
+    assert OTHER_ACCOUNT_KEYS["secret_key"] not in json.dumps(done)
+    # One association a zone, the other account's (the endpoint VPC's comes with the zone's creation).
+    assert sandbox.calls()["calls"]["route53:AssociateVPCWithHostedZone"] == 2
+
+    sandbox.reset_calls()
+    again = run_module("private_zones", zone_args(net, services=services, vpcs=[foreign]))
+    assert again["changed"] is False, again
+    calls = sandbox.calls()["calls"]
+    assert mutating_calls(calls) == {}
+    # The tags and the three listed VPCs say it all: no zone read, no authorization listed; one record read a zone.
+    assert "route53:GetHostedZone" not in calls and "route53:ListVPCAssociationAuthorizations" not in calls
+    assert calls["route53:ListResourceRecordSets"] == 2 and calls["route53:ListHostedZonesByVPC"] == 2
+
+
+def test_a_zone_of_the_other_account_on_its_vpc_is_refused_before_any_write(sandbox):
+    net = Network(cidr="10.93.0.0/16")
+    other = Network(region="eu-west-1", cidr="10.94.0.0/16", account_keys=OTHER_ACCOUNT_KEYS)
+    theirs = r53(OTHER_ACCOUNT_KEYS).create_hosted_zone(
+        Name=API_ZONE, CallerReference="theirs-%s" % other.vpc_id, VPC={"VPCRegion": "eu-west-1", "VPCId": other.vpc_id},
+        HostedZoneConfig={"PrivateZone": True})["HostedZone"]["Id"].split("/")[-1]
+    foreign = {"vpc_id": other.vpc_id, "region": "eu-west-1", "account_id": OTHER_ACCOUNT, "aws": dict(OTHER_ACCOUNT_KEYS)}
+    sandbox.reset_calls()
+    refused = run_module("private_zones", zone_args(net, services=["api"], vpcs=[foreign], validate_only=True))
+    assert refused["failed"] and theirs in refused["msg"] and OTHER_ACCOUNT in refused["msg"], refused["msg"]
+    assert mutating_calls(sandbox.calls()["calls"]) == {}
+
+
+def test_rejected_credentials_of_the_other_account_name_its_vpc(sandbox):
+    net = Network(cidr="10.95.0.0/16")
+    other = Network(region="eu-west-1", cidr="10.96.0.0/16", account_keys=OTHER_ACCOUNT_KEYS)
+    foreign = {"vpc_id": other.vpc_id, "region": "eu-west-1", "account_id": OTHER_ACCOUNT, "aws": dict(OTHER_ACCOUNT_KEYS)}
+    args = zone_args(net, services=["dbm"], endpoints=endpoints_without_private_dns(net, ["dbm"]), vpcs=[foreign])
+    # The zone is new (the endpoint VPC comes with it): the one association is the other account's.
+    sandbox.add_fault("AssociateVPCWithHostedZone", "InvalidClientTokenId", status=403,
+                      message="The security token included in the request is invalid.")
+    refused = run_module("private_zones", args)
+    assert refused["failed"] and "rejected the credentials" in refused["msg"], refused["msg"]
+    assert "%s (eu-west-1) in vpcs working aws options" % other.vpc_id in refused["msg"]
+    assert refused["authorized"] and refused["created_zones"] == ["dbm-metrics-intake.datadoghq.com"]  # what was done
+    sandbox.clear_faults()
+    again = run_module("private_zones", args)  # the next run finds the authorization and goes on
+    assert not again["failed"], again.get("msg")
+    assert [a["vpc_id"] for a in again["associated"]] == [other.vpc_id] and again["deauthorized"]
+
+
 def test_association_without_authorization_is_refused_clearly(sandbox):
     net = Network(cidr="10.89.0.0/16")
     other = Network(region="eu-west-1", cidr="10.90.0.0/16", account_keys=OTHER_ACCOUNT_KEYS)
@@ -209,10 +270,10 @@ def test_a_zone_made_by_hand_is_adopted_corrected_and_never_deleted(sandbox):
     assert api["zone_id"] == hand and api["ownership"] == "adopted"
     assert result["zones"][TRACES_ZONE]["ownership"] == "created"
     assert zones_named(API_ZONE, net, agents) == [hand]  # no second zone
-    before, after = result["diff"]["before"][API_ZONE], result["diff"]["after"][API_ZONE]
-    assert before["record"] == {"TTL": 300, "ResourceRecords": ["10.91.9.9"]} and before["ownership"] is None
-    assert after["record"]["DNSName"].rstrip(".") == endpoints["api"]["regional_dns_entry"]["dns_name"]
-    assert after["ownership"] == "adopted"
+    before, after = result["diff"]["before"], result["diff"]["after"]
+    assert "zone %s A TTL 300 10.91.9.9\n" % API_ZONE in before and "zone %s %s (unmanaged)\n" % (API_ZONE, hand) in before
+    assert "zone %s A alias %s. (" % (API_ZONE, endpoints["api"]["regional_dns_entry"]["dns_name"]) in after
+    assert "zone %s %s (adopted)\n" % (API_ZONE, hand) in after and "10.91.9.9" not in after
     records = records_of(hand)
     assert records[(API_ZONE, "A")]["AliasTarget"]["DNSName"].rstrip(".") == \
         endpoints["api"]["regional_dns_entry"]["dns_name"]
@@ -472,9 +533,11 @@ def test_zones_of_customer_facing_names_migrate_to_the_anchor_in_one_run_then_no
         host = entries[key]["private_dns_name"]
         assert migrated[host]["zone_id"] == zone_id and migrated[host]["replaced_by"] == entries[key]["anchor"]
         assert zones_named(host, net, agents) == []  # gone from the endpoint VPC and the Agent VPC
-        assert result["diff"]["before"][host]["zone_id"] == zone_id and result["diff"]["after"][host] is None
+        assert "zone %s %s (created)\n" % (host, zone_id) in result["diff"]["before"]
+        assert "zone %s " % host not in result["diff"]["after"]
     for anchor in anchors:
-        assert result["diff"]["before"][anchor] is None and result["diff"]["after"][anchor]["zone_id"]
+        assert "zone %s " % anchor not in result["diff"]["before"]
+        assert "zone %s %s (created)\n" % (anchor, result["zones"][anchor]["zone_id"]) in result["diff"]["after"]
         wanted = sorted([(net.vpc_id, "ap-southeast-2"), (agents.vpc_id, "eu-west-1")])
         assert zone_vpcs(result["zones"][anchor]["zone_id"]) == wanted
     assert result["services"] == {key: [entries[key]["anchor"]] for key in services}

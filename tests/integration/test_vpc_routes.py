@@ -30,7 +30,7 @@ def test_adds_exactly_the_routes_then_nothing_then_removes_only_them(sandbox):
     sandbox.reset_calls()
     check = run_module("vpc_routes", {"region": "us-east-1", "routes": want}, check=True, diff=True)
     assert check["changed"] and len(check["added"]) == 1 and mutating_calls(sandbox.calls()["calls"]) == {}
-    assert check["diff"]["after"]["routes"] == ["%s 10.131.0.0/16" % table]
+    assert check["diff"] == {"before": "", "after": "route %s 10.131.0.0/16 via %s\n" % (table, pcx)}
 
     added = run_module("vpc_routes", {"region": "us-east-1", "routes": want})
     assert added["changed"] and routes_of(left, table) == sorted(before + [("10.131.0.0/16", pcx)])

@@ -177,3 +177,33 @@ def test_credentials_problem_tells_credentials_from_permissions():
     assert "no usable AWS credentials" in plan.credentials_problem(NoCredentialsError("Unable to locate credentials"))
     assert plan.credentials_problem(FakeClientError("AccessDenied")) is None
     assert plan.credentials_problem(ValueError("x")) is None
+
+
+def test_a_zone_is_read_only_when_its_tags_and_the_listed_vpcs_leave_something_unknown():
+    listed = {("vpc-e", "us-east-1"), ("vpc-a", "eu-west-1")}
+    ours = plan.zone_tags(["api"], "us1", "vpc-e")
+    ours[plan.ASSOCIATED_VPC_TAG_PREFIX + "vpc-a"] = "eu-west-1"
+    assert plan.created_by_tags(ours, "vpc-e")
+    assert plan.ownership(ours, None, "api.datadoghq.com", "vpc-e") == plan.CREATED  # the tags alone decide, as assumed
+    assert not plan.zone_read_needed(ours, "vpc-e", listed, [])
+    # Another endpoint VPC's zone, an adopted zone, a zone without tags: ownership needs the CallerReference.
+    assert plan.zone_read_needed(ours, "vpc-other", listed, [])
+    assert plan.zone_read_needed(plan.zone_tags(["api"], "us1", "vpc-e", plan.ADOPTED), "vpc-e", listed, [])
+    assert plan.zone_read_needed({}, "vpc-e", listed, [])
+    # A VPC this collection associated that no list covers (a purge candidate), or another account's VPC read without credentials.
+    gone = dict(ours, **{plan.ASSOCIATED_VPC_TAG_PREFIX + "vpc-b": "eu-west-1"})
+    assert plan.zone_read_needed(gone, "vpc-e", listed, [])
+    assert plan.zone_read_needed(ours, "vpc-e", listed, [{"vpc_id": "vpc-f", "region": "eu-west-1"}])
+
+
+def test_diff_lines_of_a_zone_one_per_fact_none_when_absent():
+    view = {"zone_id": "Z1", "ownership": "created", "vpcs": [("vpc-e", "us-east-1")],
+            "record": plan.record_view(plan.alias_record("api.x", {"dns_name": "vpce-1.aws", "hosted_zone_id": "ZH"})),
+            "authorizations": [("vpc-f", "eu-west-1")]}
+    assert plan.diff_lines("api.x", view) == [
+        "zone api.x Z1 (created)", "zone api.x associated with vpc-e (us-east-1)", "zone api.x A alias vpce-1.aws. (ZH)",
+        "zone api.x authorizes vpc-f (eu-west-1)"]
+    assert plan.diff_lines("api.x", None) == []
+    by_hand = plan.record_view({"Name": "api.x.", "Type": "A", "TTL": 300, "ResourceRecords": [{"Value": "10.0.0.9"}]})
+    assert plan.diff_lines("api.x", {"zone_id": None, "ownership": None, "record": by_hand}) == [
+        "zone api.x (to be created) (unmanaged)", "zone api.x A TTL 300 10.0.0.9"]
