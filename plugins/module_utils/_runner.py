@@ -16,6 +16,8 @@ Private to this collection. A module builds a worker and hands it to run(module,
 run() calls present() or absent() by O(state), then exits with result() and, under --diff,
 {"before": text, "after": text}: each side its lines sorted, one a line, duplicates dropped, so that
 a run that changes nothing shows two equal sides and Ansible's diff shows only the lines that moved.
+A worker whose diff sides are dicts (one entry per resource, as vpc_endpoints shows each endpoint's
+fields) has them shown as they are.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -38,5 +40,6 @@ def run(module, worker):
     getattr(worker, state)()
     result = worker.result()
     if module._diff:
-        result["diff"] = {"before": diff_text(worker.diff["before"]), "after": diff_text(worker.diff["after"])}
+        result["diff"] = dict((side, diff_text(worker.diff[side]) if isinstance(worker.diff[side], (list, tuple))
+                               else worker.diff[side]) for side in ("before", "after"))
     module.exit_json(**result)

@@ -503,6 +503,7 @@ from ansible_collections.datadog_privatelink.aws.plugins.module_utils import cat
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils import endpoint_plan as plan
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils import vpc_dns
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils._aws_calls import AwsCalls
+from ansible_collections.datadog_privatelink.aws.plugins.module_utils._runner import run
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils.endpoint_services import describe_services
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils.endpoint_services import not_found_message
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils.endpoint_services import resolve_service_region
@@ -826,7 +827,7 @@ class EndpointSet:
         self.subnet_zones.update((s["SubnetId"], s["AvailabilityZone"]) for s in subnets)
 
     # ---- present -------------------------------------------------------------------------------
-    def ensure_present(self):
+    def present(self):
         self.validate()
         if self.params["validate_only"]:
             return
@@ -1063,7 +1064,7 @@ class EndpointSet:
                                    [c - now for c in newly_ready])
 
     # ---- absent --------------------------------------------------------------------------------
-    def ensure_absent(self):
+    def absent(self):
         if self.params["validate_only"]:
             self.validate()
             return
@@ -1183,15 +1184,7 @@ def main():
         argument_spec=argument_spec,
         supports_check_mode=True,
     )
-    endpoint_set = EndpointSet(module)
-    if module.params["state"] == "present":
-        endpoint_set.ensure_present()
-    else:
-        endpoint_set.ensure_absent()
-    result = endpoint_set.result()
-    if module._diff:
-        result["diff"] = endpoint_set.diff
-    module.exit_json(**result)
+    run(module, EndpointSet(module))
 
 
 if __name__ == "__main__":

@@ -54,3 +54,12 @@ def test_diff_is_each_side_sorted_unique_one_line_each():
         _runner.run(module, Worker())
     assert module.exited["diff"] == {"before": "route a\nroute b\n", "after": "route a\nroute c\n"}
     assert _runner.diff_text([]) == ""
+
+
+def test_a_structured_diff_is_shown_as_it_is():
+    module, worker = FakeModule("present", diff=True), Worker()
+    worker.diff = {"before": {"api": None}, "after": {"api": {"state": "available"}}}
+    worker.present = lambda: None
+    with pytest.raises(Exited):
+        _runner.run(module, worker)
+    assert module.exited["diff"] == {"before": {"api": None}, "after": {"api": {"state": "available"}}}
