@@ -170,10 +170,11 @@ def test_secrets_manager_endpoint_goes_to_the_agent_vpcs_that_list_subnets_in_th
     variables = scenario(endpoint, [eu, other, bare], endpoints_secretsmanager_endpoint=True)
     for entry, net in zip(variables["peering_agent_vpcs"], (eu, other)):
         entry["subnet_ids"] = net.subnet_ids
-        (default,) = net.client.describe_security_groups(Filters=[{"Name": "vpc-id", "Values": [net.vpc_id]},
-                                                                  {"Name": "group-name", "Values": ["default"]}])["SecurityGroups"]
-        net.client.authorize_security_group_ingress(GroupId=default["GroupId"], IpPermissions=[  # the Lambdas' TCP 443
-            {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": "10.0.0.0/8"}]}])
+    variables["peering_agent_vpcs"][0]["security_group_ids"] = [eu.https_group]  # the Lambdas' own group
+    (default,) = other.client.describe_security_groups(Filters=[{"Name": "vpc-id", "Values": [other.vpc_id]},
+                                                                {"Name": "group-name", "Values": ["default"]}])["SecurityGroups"]
+    other.client.authorize_security_group_ingress(GroupId=default["GroupId"], IpPermissions=[  # the Lambdas' TCP 443
+        {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": "10.0.0.0/8"}]}])
 
     sandbox.reset_calls()
     rc, output, recap = run_playbook(PLAYBOOK, variables, check=True)
@@ -184,6 +185,7 @@ def test_secrets_manager_endpoint_goes_to_the_agent_vpcs_that_list_subnets_in_th
     assert rc == 0, output
     (made,) = secretsmanager_endpoints(eu)
     assert made["State"] == "available" and made["PrivateDnsEnabled"] is True and made["SubnetIds"] == eu.subnet_ids
+    assert [g["GroupId"] for g in made["Groups"]] == [eu.https_group]
     assert {t["Key"]: t["Value"] for t in made["Tags"]}[catalog.OWNERSHIP_TAG_KEY] == "created"
     (adopted,) = secretsmanager_endpoints(other)
     assert adopted["VpcEndpointId"] == by_hand["VpcEndpointId"]
