@@ -18,7 +18,7 @@ __metaclass__ = type
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.text.converters import to_native
 
-from ansible_collections.datadog_privatelink.aws.plugins.module_utils import agent_keys, catalog, yaml_edit
+from ansible_collections.datadog_privatelink.aws.plugins.module_utils import _agent_keys as agent_keys, catalog, _yaml_edit as yaml_edit
 
 
 def agent_version(text):
@@ -41,7 +41,7 @@ def agent_container_env(settings):
 
 
 def agent_yaml_set(text, settings):
-    """Return YAML text with settings applied (see module_utils/yaml_edit)."""
+    """Return YAML text with settings applied (see module_utils/_yaml_edit)."""
     try:
         return yaml_edit.set_keys(to_native(text), dict(settings))[0]
     except yaml_edit.YamlEditError as exc:

@@ -151,7 +151,7 @@ import os
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible.module_utils.common.text.converters import to_native
 
-from ansible_collections.datadog_privatelink.aws.plugins.module_utils import agent_file, yaml_edit
+from ansible_collections.datadog_privatelink.aws.plugins.module_utils import _agent_file as agent_file, _yaml_edit as yaml_edit
 
 
 def mask_secrets(text):

@@ -144,8 +144,8 @@ public_connections:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.datadog_privatelink.aws.plugins.module_utils import agent_host, agent_intake, catalog
-from ansible_collections.datadog_privatelink.aws.plugins.module_utils.agent_intake import decide
+from ansible_collections.datadog_privatelink.aws.plugins.module_utils import _agent_host as agent_host, _agent_intake as agent_intake, catalog
+from ansible_collections.datadog_privatelink.aws.plugins.module_utils._agent_intake import decide
 
 
 def main():

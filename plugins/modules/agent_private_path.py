@@ -214,12 +214,12 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils import (
-    agent_file,
-    agent_host,
-    agent_intake,
-    agent_keys,
+    _agent_file as agent_file,
+    _agent_host as agent_host,
+    _agent_intake as agent_intake,
+    _agent_keys as agent_keys,
     catalog,
-    yaml_edit,
+    _yaml_edit as yaml_edit,
 )
 
 # The Agent's datadog.yaml per platform (https://docs.datadoghq.com/agent/configuration/agent-configuration-files/).

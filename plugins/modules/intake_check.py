@@ -210,8 +210,8 @@ import socket
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.six.moves.urllib.parse import urlsplit
 
-from ansible_collections.datadog_privatelink.aws.plugins.module_utils import agent_host, catalog
-from ansible_collections.datadog_privatelink.aws.plugins.module_utils.agent_host import PRIVATE_NETWORKS, in_networks, resolve
+from ansible_collections.datadog_privatelink.aws.plugins.module_utils import _agent_host as agent_host, catalog
+from ansible_collections.datadog_privatelink.aws.plugins.module_utils._agent_host import PRIVATE_NETWORKS, in_networks, resolve
 
 # The guide's troubleshooting, one sentence per cause (docs.datadoghq.com/agent/guide/private-link/).
 CAUSE_ZONE = ("the private hosted zone %(zone)s is not associated with this VPC, or its A alias record is missing: "

@@ -159,9 +159,9 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils._aws_calls import AwsCalls
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils._site_args import site_argument_spec
-from ansible_collections.datadog_privatelink.aws.plugins.module_utils import catalog, path_plan
-from ansible_collections.datadog_privatelink.aws.plugins.module_utils.endpoint_plan import GONE_STATES
-from ansible_collections.datadog_privatelink.aws.plugins.module_utils.sdk_floor import require_service_regions
+from ansible_collections.datadog_privatelink.aws.plugins.module_utils import catalog, _path_plan as path_plan
+from ansible_collections.datadog_privatelink.aws.plugins.module_utils._endpoint_plan import GONE_STATES
+from ansible_collections.datadog_privatelink.aws.plugins.module_utils._sdk_floor import require_service_regions
 
 
 class Reads:

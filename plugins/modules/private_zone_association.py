@@ -89,10 +89,10 @@ vpc_dns_enabled:
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
-from ansible_collections.datadog_privatelink.aws.plugins.module_utils import vpc_dns
+from ansible_collections.datadog_privatelink.aws.plugins.module_utils import _vpc_dns as vpc_dns
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils._aws_calls import AwsCalls
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils._runner import run
-from ansible_collections.datadog_privatelink.aws.plugins.module_utils.zone_plan import credentials_problem
+from ansible_collections.datadog_privatelink.aws.plugins.module_utils._zone_plan import credentials_problem
 
 
 def list_vpc_zones(aws, route53, vpc_id, region):

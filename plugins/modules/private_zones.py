@@ -360,10 +360,10 @@ from ansible_collections.datadog_privatelink.aws.plugins.module_utils._aws_calls
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils._runner import run
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils._site_args import site_argument_spec
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils import catalog
-from ansible_collections.datadog_privatelink.aws.plugins.module_utils import endpoint_plan
-from ansible_collections.datadog_privatelink.aws.plugins.module_utils import vpc_dns
-from ansible_collections.datadog_privatelink.aws.plugins.module_utils import zone_plan as plan
-from ansible_collections.datadog_privatelink.aws.plugins.module_utils.endpoint_services import describe_services
+from ansible_collections.datadog_privatelink.aws.plugins.module_utils import _endpoint_plan as endpoint_plan
+from ansible_collections.datadog_privatelink.aws.plugins.module_utils import _vpc_dns as vpc_dns
+from ansible_collections.datadog_privatelink.aws.plugins.module_utils import _zone_plan as plan
+from ansible_collections.datadog_privatelink.aws.plugins.module_utils._endpoint_services import describe_services
 
 
 class PrivateZones:

@@ -137,10 +137,10 @@ from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils._site_args import site_argument_spec
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils import catalog
-from ansible_collections.datadog_privatelink.aws.plugins.module_utils.endpoint_services import describe_services
-from ansible_collections.datadog_privatelink.aws.plugins.module_utils.endpoint_services import detail_summary
-from ansible_collections.datadog_privatelink.aws.plugins.module_utils.endpoint_services import resolve_service_region
-from ansible_collections.datadog_privatelink.aws.plugins.module_utils.sdk_floor import require_service_regions
+from ansible_collections.datadog_privatelink.aws.plugins.module_utils._endpoint_services import describe_services
+from ansible_collections.datadog_privatelink.aws.plugins.module_utils._endpoint_services import detail_summary
+from ansible_collections.datadog_privatelink.aws.plugins.module_utils._endpoint_services import resolve_service_region
+from ansible_collections.datadog_privatelink.aws.plugins.module_utils._sdk_floor import require_service_regions
 
 
 def main():

@@ -500,14 +500,14 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils import catalog
-from ansible_collections.datadog_privatelink.aws.plugins.module_utils import endpoint_plan as plan
-from ansible_collections.datadog_privatelink.aws.plugins.module_utils import vpc_dns
+from ansible_collections.datadog_privatelink.aws.plugins.module_utils import _endpoint_plan as plan
+from ansible_collections.datadog_privatelink.aws.plugins.module_utils import _vpc_dns as vpc_dns
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils._aws_calls import AwsCalls
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils._runner import run
-from ansible_collections.datadog_privatelink.aws.plugins.module_utils.endpoint_services import describe_services
-from ansible_collections.datadog_privatelink.aws.plugins.module_utils.endpoint_services import not_found_message
-from ansible_collections.datadog_privatelink.aws.plugins.module_utils.endpoint_services import resolve_service_region
-from ansible_collections.datadog_privatelink.aws.plugins.module_utils.sdk_floor import require_service_regions
+from ansible_collections.datadog_privatelink.aws.plugins.module_utils._endpoint_services import describe_services
+from ansible_collections.datadog_privatelink.aws.plugins.module_utils._endpoint_services import not_found_message
+from ansible_collections.datadog_privatelink.aws.plugins.module_utils._endpoint_services import resolve_service_region
+from ansible_collections.datadog_privatelink.aws.plugins.module_utils._sdk_floor import require_service_regions
 
 VPC_ID_PATTERN = re.compile(r"^vpc-(?:[0-9a-f]{8}|[0-9a-f]{17})$")
 SUBNET_ID_PATTERN = re.compile(r"^subnet-(?:[0-9a-f]{8}|[0-9a-f]{17})$")

@@ -2,7 +2,7 @@
 
 import boto3
 
-from ansible_collections.datadog_privatelink.aws.plugins.module_utils import catalog, zone_plan
+from ansible_collections.datadog_privatelink.aws.plugins.module_utils import catalog, _zone_plan as zone_plan
 
 from conftest import OTHER_ACCOUNT, OTHER_ACCOUNT_KEYS, Network, mutating_calls, run_playbook
 

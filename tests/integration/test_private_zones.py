@@ -6,7 +6,7 @@ import boto3
 
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils import catalog
 
-from ansible_collections.datadog_privatelink.aws.plugins.module_utils import zone_plan
+from ansible_collections.datadog_privatelink.aws.plugins.module_utils import _zone_plan as zone_plan
 
 from conftest import OTHER_ACCOUNT, OTHER_ACCOUNT_KEYS, Network, mutating_calls, run_module
 
@@ -304,7 +304,7 @@ def test_a_zone_made_by_hand_is_adopted_corrected_and_never_deleted(sandbox):
 
 
 def plan_ownership_key():
-    from ansible_collections.datadog_privatelink.aws.plugins.module_utils import zone_plan
+    from ansible_collections.datadog_privatelink.aws.plugins.module_utils import _zone_plan as zone_plan
 
     return zone_plan.OWNERSHIP_TAG_KEY
 

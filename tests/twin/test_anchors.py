@@ -9,7 +9,7 @@ The names reach their anchors through Datadog's public CNAMEs (catalog.public_dn
 
 import pytest
 
-from ansible_collections.datadog_privatelink.aws.plugins.module_utils import zone_plan
+from ansible_collections.datadog_privatelink.aws.plugins.module_utils import _zone_plan as zone_plan
 from sandbox.datadog import catalog
 from twin import model, paths
 

@@ -1,6 +1,6 @@
 import pytest
 
-from ansible_collections.datadog_privatelink.aws.plugins.module_utils import agent_keys, catalog
+from ansible_collections.datadog_privatelink.aws.plugins.module_utils import _agent_keys as agent_keys, catalog
 
 
 def since():

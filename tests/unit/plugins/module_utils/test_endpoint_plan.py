@@ -3,7 +3,7 @@
 import pytest
 
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils import catalog
-from ansible_collections.datadog_privatelink.aws.plugins.module_utils import endpoint_plan as plan
+from ansible_collections.datadog_privatelink.aws.plugins.module_utils import _endpoint_plan as plan
 
 OWNER = [{"Key": catalog.OWNER_TAG_KEY, "Value": catalog.OWNER_TAG_VALUE}]
 ADOPTED = OWNER + [{"Key": catalog.OWNERSHIP_TAG_KEY, "Value": catalog.OWNERSHIP_ADOPTED}]

@@ -1,6 +1,6 @@
 import pytest
 
-from ansible_collections.datadog_privatelink.aws.plugins.module_utils import sdk_floor
+from ansible_collections.datadog_privatelink.aws.plugins.module_utils import _sdk_floor as sdk_floor
 
 
 class Failed(Exception):

@@ -8,8 +8,8 @@ import time
 import pytest
 import yaml
 
-from ansible_collections.datadog_privatelink.aws.plugins.module_utils import yaml_edit
-from ansible_collections.datadog_privatelink.aws.plugins.module_utils.yaml_edit import YamlEditError, set_keys
+from ansible_collections.datadog_privatelink.aws.plugins.module_utils import _yaml_edit as yaml_edit
+from ansible_collections.datadog_privatelink.aws.plugins.module_utils._yaml_edit import YamlEditError, set_keys
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "extensions", "molecule", "resources", "datadog_yaml")
 OWNED = {"logs_config.force_use_http": True}

@@ -1,7 +1,7 @@
 """Pure logic of private_zones: zone names (anchors, shared services), alias records, associations."""
 
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils import catalog
-from ansible_collections.datadog_privatelink.aws.plugins.module_utils import zone_plan as plan
+from ansible_collections.datadog_privatelink.aws.plugins.module_utils import _zone_plan as plan
 
 
 def test_zone_names_are_what_aws_reports_one_zone_per_anchor():

@@ -1,6 +1,6 @@
-"""The restart rule of agent_intake_addresses and agent_private_path (module_utils/agent_intake), without I/O."""
+"""The restart rule of agent_intake_addresses and agent_private_path (module_utils/_agent_intake), without I/O."""
 
-from ansible_collections.datadog_privatelink.aws.plugins.module_utils.agent_intake import _hex_address, decide
+from ansible_collections.datadog_privatelink.aws.plugins.module_utils._agent_intake import _hex_address, decide
 
 PRIVATE = {"api.datadoghq.com": ["10.40.1.17"], "trace.agent.datadoghq.com": ["10.40.1.18"]}
 

@@ -20,7 +20,7 @@ import time
 
 from ansible.module_utils.common.text.converters import to_bytes, to_native
 
-from ansible_collections.datadog_privatelink.aws.plugins.module_utils import yaml_edit
+from ansible_collections.datadog_privatelink.aws.plugins.module_utils import _yaml_edit as yaml_edit
 
 
 def decode(data):

@@ -15,7 +15,7 @@ import re
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils import catalog
-from ansible_collections.datadog_privatelink.aws.plugins.module_utils.aws_reads import all_service_details
+from ansible_collections.datadog_privatelink.aws.plugins.module_utils._aws_reads import all_service_details
 
 _NAME_IN_MESSAGE = re.compile(r"com\.amazonaws\.vpce\.[a-z0-9-]+\.vpce-svc-[0-9a-f]+")
 

@@ -17,7 +17,7 @@ import json
 import os
 import tempfile
 
-from ansible_collections.datadog_privatelink.aws.plugins.module_utils import agent_host
+from ansible_collections.datadog_privatelink.aws.plugins.module_utils import _agent_host as agent_host
 
 DEFAULT_PID_FILES = ["/opt/datadog-agent/run/agent.pid", "/opt/datadog-agent/run/trace-agent.pid",
                      "/opt/datadog-agent/run/process-agent.pid"]
