@@ -10,9 +10,9 @@
 
     python benchmarks/peered_region.py [--pending-seconds 3] [--reference COMMIT] [--json PATH]
 
-Last figures (README.md, "Performance"), load average 5.3 to 6.8 on 2 shared cores: this version
-first run 45.6 s / 200 API calls, rerun 27.7 s / 101; the reference (bbb5a94) 118.9 s / 325 and
-62.5 s / 245. The version before (zones read twice) made 263 and 169 calls.
+Last figures (README.md, "Performance"), load average about 1 on 2 cores: this version first run
+25.3 s / 198 API calls, rerun 14.5 s / 99; the reference (bbb5a94) 62.5 s / 325 and 40.7 s / 245.
+The version before (zones read twice) made 263 and 169 calls.
 """
 
 import argparse
