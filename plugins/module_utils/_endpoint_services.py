@@ -14,10 +14,25 @@ __metaclass__ = type
 import re
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils import catalog
-from ansible_collections.datadog_privatelink.aws.plugins.module_utils._aws_reads import all_service_details
 
 _NAME_IN_MESSAGE = re.compile(r"com\.amazonaws\.vpce\.[a-z0-9-]+\.vpce-svc-[0-9a-f]+")
+
+
+@AWSRetry.jittered_backoff()
+def all_service_details(client, **kwargs):
+    """Every ServiceDetail DescribeVpcEndpointServices answers for kwargs (paged by NextToken).
+
+    Not AwsCalls.token_pages: describe_services must see InvalidServiceName itself, not a failed module.
+    """
+    details = []
+    while True:
+        page = client.describe_vpc_endpoint_services(**kwargs)
+        details.extend(page.get("ServiceDetails", []))
+        if not page.get("NextToken"):
+            return details
+        kwargs["NextToken"] = page["NextToken"]
 
 
 def resolve_service_region(site_region, module_region, service_region):
