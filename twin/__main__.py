@@ -19,6 +19,7 @@ def _pairs(values):
 
 
 def main(argv=None):
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `twin status | head` ends quietly (the daemon sets its own)
     parser = argparse.ArgumentParser(prog="python -m twin", description="The network twin of the AWS sandbox.")
     parser.add_argument("--state-dir", default=None, help="where the twin keeps its files (default .cache/twin)")
     verbs = parser.add_subparsers(dest="verb", required=True)
@@ -40,8 +41,6 @@ def main(argv=None):
     daemon = verbs.add_parser("daemon", help=argparse.SUPPRESS)
     daemon.add_argument("--lifetime", type=float, default=None)
     args = parser.parse_args(argv)
-    if args.verb != "daemon":  # `twin status | head` ends quietly; the daemon must outlive clients that hang up
-        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
 
     from twin import api
     from twin.aws_state import TwinError
