@@ -28,8 +28,7 @@ def policies(catalog):
     tagged_on_create = {"StringEquals": {"aws:RequestTag/%s" % catalog.OWNER_TAG_KEY: catalog.OWNER_TAG_VALUE}}
     # Reads: EC2 Describe* take no resource-level permission. sts:GetCallerIdentity needs none at all.
     endpoint_reads = ["ec2:DescribeVpcs", "ec2:DescribeVpcAttribute", "ec2:DescribeSubnets", "ec2:DescribeSecurityGroups",
-                      "ec2:DescribeVpcEndpoints", "ec2:DescribeVpcEndpointServices", "ec2:DescribeNetworkInterfaces",
-                      "ec2:DescribeTags"]
+                      "ec2:DescribeVpcEndpoints", "ec2:DescribeVpcEndpointServices", "ec2:DescribeNetworkInterfaces"]
     # Peering, routes and the rules written for peered CIDRs; the private path of peered Agent VPCs.
     peering_reads = ["ec2:DescribeRouteTables", "ec2:DescribeVpcPeeringConnections", "ec2:DescribeSecurityGroupRules"]
     reads = statement("Read", endpoint_reads)

@@ -75,6 +75,43 @@ options:
         group the caller is about to delete), as long as each keeps another group.
     type: list
     elements: str
+  security_group:
+    description:
+      - A security group this module keeps for the endpoints, admitting TCP 443 from the Agents as
+        Datadog's PrivateLink guide asks (U(https://docs.datadoghq.com/agent/guide/private-link/)).
+        It is attached to every endpoint, beside O(security_group_ids).
+      - The group of that name in O(vpc_id) is used when it exists - one made by hand is used as it
+        is (its tags and other rules kept, never deleted) and gets only the missing TCP 443 rules.
+        Otherwise it is created, tagged C(datadog-privatelink:ownership=created) with O(tags).
+      - Rules are only added, one per missing source, never purged; a rule that already lets TCP 443
+        in from a source (a port range, all traffic) counts. Two runs at once make one group.
+      - Every input is checked before the group is made, so that a wrong subnet or service key leaves
+        nothing behind. With O(state=absent), the group is deleted when this collection created it,
+        after the endpoints (adopted endpoints left in place are detached from it first).
+      - When omitted, the caller brings every group (O(security_group_ids)).
+    type: dict
+    suboptions:
+      name:
+        description: The group's name in O(vpc_id).
+        type: str
+        default: datadog-privatelink-endpoints
+      description:
+        description: The description of a group this module creates (AWS cannot change it later).
+        type: str
+        default: Datadog PrivateLink endpoints - TCP 443 from the Agents
+      https_ingress_cidrs:
+        description:
+          - CIDR blocks (IPv4 or IPv6) admitted on TCP 443.
+          - With O(security_group.https_ingress_security_group_ids) empty too, the VPC's associated
+            IPv4 CIDR blocks.
+        type: list
+        elements: str
+        default: []
+      https_ingress_security_group_ids:
+        description: Security groups (the Agents') admitted on TCP 443.
+        type: list
+        elements: str
+        default: []
   datadog_services:
     description:
       - Manage the endpoints of Datadog's services (O(services)). V(false) manages only the
@@ -121,6 +158,7 @@ options:
     description:
       - Refuse to run when none of the security groups admits inbound TCP 443, which the
         Agents need to reach the endpoints.
+      - Met by construction with O(security_group), whose group admits it.
     type: bool
     default: true
   private_dns_enabled:
@@ -210,6 +248,16 @@ EXAMPLES = r"""
       team: sre
   register: datadog_endpoints
 
+- name: The endpoints with a security group of their own, TCP 443 from the VPC's CIDR blocks
+  datadog_privatelink.aws.vpc_endpoints:
+    region: us-east-1
+    site: us1
+    vpc_id: vpc-0a1b2c3d4e5f67890
+    subnet_ids: [subnet-0aaa1111bbbb22223, subnet-0ccc3333dddd44445]
+    security_group:
+      name: datadog-privatelink-endpoints
+  register: datadog_endpoints
+
 - name: Cross region - Agents in eu-west-1 reach the us1 site's services in us-east-1
   datadog_privatelink.aws.vpc_endpoints:
     region: eu-west-1
@@ -267,11 +315,13 @@ EXAMPLES = r"""
     subnet_ids: [subnet-0aaa1111bbbb22223, subnet-0ccc3333dddd44445]
     validate_only: true
 
-- name: Remove the endpoints this collection created in the VPC
+- name: Remove the endpoints this collection created in the VPC, then the group if it created it
   datadog_privatelink.aws.vpc_endpoints:
     region: us-east-1
     site: us1
     vpc_id: vpc-0a1b2c3d4e5f67890
+    security_group:
+      name: datadog-privatelink-endpoints
     state: absent
 """
 
@@ -484,6 +534,41 @@ service_region:
   description: The region Datadog's services were reached in (null for same region).
   returned: always
   type: str
+security_group:
+  description: The group of O(security_group); null when that option is not given.
+  returned: always
+  type: dict
+  contains:
+    group_id:
+      description: Its id; null in check mode before it is created.
+      type: str
+      sample: sg-0123456789abcdef0
+    group_name:
+      description: Its name.
+      type: str
+      sample: datadog-privatelink-endpoints
+    vpc_id:
+      description: Its VPC.
+      type: str
+    ownership:
+      description: V(created) when this collection made it (and would delete it), V(found) for one made by hand.
+      type: str
+      sample: created
+    created:
+      description: Whether this run created it.
+      type: bool
+    deleted:
+      description: Whether this run deleted it (O(state=absent)).
+      type: bool
+    https_ingress:
+      description: The sources it admits on TCP 443 for the Agents.
+      type: list
+      elements: str
+      sample: [10.0.0.0/16]
+    https_ingress_added:
+      description: The sources this run added a TCP 443 rule for.
+      type: list
+      elements: str
 """
 
 import re
@@ -500,6 +585,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils import catalog
+from ansible_collections.datadog_privatelink.aws.plugins.module_utils import _endpoint_group as endpoint_group
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils import _endpoint_plan as plan
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils import _vpc_dns as vpc_dns
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils._aws_calls import AwsCalls
@@ -561,6 +647,9 @@ class EndpointSet:
         self.check_inputs()
         self.aws = AwsCalls(module, self.result, self.explain)
         self.client = self.aws.client("ec2")
+        # The group this module manages (security_group), or None when the caller brings every group.
+        self.group = (endpoint_group.EndpointGroup(module, self.aws, self.client, self.params["security_group"])
+                      if self.params["security_group"] else None)
 
     # ---- inputs checked without any call ----------------------------------------------------
     def check_inputs(self):
@@ -579,6 +668,9 @@ class EndpointSet:
         for name, value in (("region", region), ("service_region", params["service_region"])):
             if value and (not REGION_PATTERN.match(value) or value not in known_regions()):
                 self.module.fail_json(msg="%s=%r is not an AWS region (for example %s). Check its spelling." % (name, value, self.site["region"]))
+        wrong = endpoint_group.problems(params["security_group"]) if params["security_group"] else []
+        if wrong:
+            self.module.fail_json(msg=" ".join(wrong))
         if not (self.entries or self.aws_entries):
             self.module.fail_json(msg="Nothing to manage: datadog_services=false and aws_services is empty. Set either.")
         try:
@@ -627,6 +719,13 @@ class EndpointSet:
                 "needs both enableDnsSupport and enableDnsHostnames. Turn them on (amazon.aws.ec2_vpc_net with "
                 "dns_support: true and dns_hostnames: true), then rerun." % (" and ".join(off), self.params["vpc_id"]))
 
+    def group_ids(self):
+        """The groups the endpoints get: the caller's, then the managed one (once it has an id)."""
+        ids = list(self.params["security_group_ids"] or [])
+        if self.group is not None and self.group.group_id and self.group.group_id not in ids:
+            ids.append(self.group.group_id)
+        return ids
+
     def region_of(self, name):
         """The ServiceRegion of a service name: Datadog's for cross region, None for AWS services (local)."""
         return None if name in self.aws_names else self.service_region
@@ -664,17 +763,18 @@ class EndpointSet:
             self.check_dns_attributes()
             self.check_private_zones()
 
-    def plan_private_dns(self, creates, enabling):
+    def plan_private_dns(self, creates, enabling, other_changes_first=False):
         """The private DNS checks, before the first change, with the fewest reads.
 
-        creates: service names about to get an endpoint; enabling: those whose endpoint gets private DNS on.
+        creates: service names about to get an endpoint; enabling: those whose endpoint gets private DNS on;
+        other_changes_first: the security group changes before the first create (its own reads come first).
         AWS refuses a private DNS CreateVpcEndpoint when a VPC DNS attribute is off, before making
         anything: when such a create is the run's first change (creates go first), AWS's answer is the
         check (see create) and the two DescribeVpcAttribute reads are saved. The zones are read only
         when an endpoint is about to publish a name.
         """
         dns_creates = [name for name in creates if self.private_dns_of(name)]
-        if self.module.check_mode or not dns_creates:
+        if self.module.check_mode or not dns_creates or other_changes_first:
             if self.wants_private_dns():
                 self.check_dns_attributes()
         else:
@@ -772,6 +872,8 @@ class EndpointSet:
     def check_security_groups(self):
         group_ids = self.params["security_group_ids"]
         vpc_id = self.params["vpc_id"]
+        if self.group is not None and not group_ids:
+            return  # only the managed group, which admits TCP 443 by construction
         query = ({"GroupIds": group_ids} if group_ids else
                  {"Filters": [{"Name": "vpc-id", "Values": [vpc_id]}, {"Name": "group-name", "Values": ["default"]}]})
         answer, missing = self.aws.attempt(self.client, "describe_security_groups", "describe security groups",
@@ -785,7 +887,7 @@ class EndpointSet:
         outside = ["%s (in %s)" % (g["GroupId"], g.get("VpcId")) for g in groups if g.get("VpcId") != vpc_id]
         if outside:
             self.module.fail_json(msg="Security groups outside %s: %s. Give security groups of %s only." % (vpc_id, ", ".join(outside), vpc_id))
-        if self.params["validate_https_ingress"] and not any(plan.group_admits_https(g) for g in groups):
+        if self.params["validate_https_ingress"] and self.group is None and not any(plan.group_admits_https(g) for g in groups):
             which = ", ".join(g["GroupId"] for g in groups) or "the default group of %s" % vpc_id
             self.module.fail_json(
                 msg="None of the security groups (%s) admits inbound TCP 443, so Agents could not reach the endpoints. "
@@ -852,8 +954,11 @@ class EndpointSet:
                 self.report_foreign(ended, "%s (%s), not created by this collection: left in place" % (plan.state_of(ended), reason))
         self.zones_of_endpoint_subnets([e for e in matched.values() if e])
         creates = [name for name in names if matched.get(name) is None]
+        group_changes = self.group is not None and self.group.read(self.params["tags"])
         self.plan_private_dns(creates, [name for name in names if matched.get(name) is not None
-                                        and not matched[name].get("PrivateDnsEnabled")])
+                                        and not matched[name].get("PrivateDnsEnabled")], group_changes)
+        if self.group is not None:
+            self.ensure_group()
         # Creates first: the first change is then the one AWS checks the VPC DNS attributes on.
         for name in creates + [name for name in names if name not in creates]:
             keys = self.groups[name]
@@ -871,6 +976,15 @@ class EndpointSet:
         self.delete_doomed(doomed)
         if self.params["wait"] and not self.module.check_mode:
             self.wait_until_available()
+
+    def ensure_group(self):
+        """The managed group, made or fixed before the endpoints that use it."""
+        before, after = self.group.apply(self.params["tags"])
+        if before != after or self.group.changed:
+            self.changed = True
+            label = "security group %s" % self.group.name
+            self.diff["before"][label] = before
+            self.diff["after"][label] = after
 
     def delete_doomed(self, doomed):
         if not doomed:
@@ -905,8 +1019,8 @@ class EndpointSet:
             # Same VPC, service and generation give the same token: two runs at once make one endpoint.
             "ClientToken": token,
         }
-        if self.params["security_group_ids"]:
-            request["SecurityGroupIds"] = self.params["security_group_ids"]
+        if self.group_ids():
+            request["SecurityGroupIds"] = self.group_ids()
         if self.region_of(name):
             request["ServiceRegion"] = self.region_of(name)
         return request
@@ -920,7 +1034,7 @@ class EndpointSet:
                 "ServiceName": name,
                 "State": "pending",
                 "SubnetIds": list(self.params["subnet_ids"]),
-                "Groups": [{"GroupId": g} for g in self.params["security_group_ids"] or []],
+                "Groups": [{"GroupId": g} for g in self.group_ids()],
                 "PrivateDnsEnabled": self.private_dns_of(name),
                 "ServiceRegion": self.region_of(name),
                 "Tags": ansible_dict_to_boto3_tag_list(tags),
@@ -965,7 +1079,7 @@ class EndpointSet:
                 self.module.warn("%s (%s) keeps %s in %s: %s is not added (one subnet per availability zone). Set "
                                  "purge_subnets=true to replace it." % (endpoint_id, ", ".join(keys), other, self.subnet_zones.get(subnet), subnet))
         changes = plan.modification(
-            endpoint, self.params["subnet_ids"], self.params["security_group_ids"], self.private_dns_of(endpoint.get("ServiceName")),
+            endpoint, self.params["subnet_ids"], self.group_ids() or None, self.private_dns_of(endpoint.get("ServiceName")),
             self.params["purge_subnets"], self.params["purge_security_groups"], self.subnet_zones,
         )
         if changes:
@@ -1071,6 +1185,9 @@ class EndpointSet:
         wanted = set(self.groups)
         doomed = []
         detach = set(self.params["security_group_ids"] or [])
+        our_group = self.group.doomed() if self.group is not None else None
+        if our_group:
+            detach.add(our_group)  # adopted endpoints let it go before it is deleted
         for endpoint in self.existing():
             if endpoint.get("ServiceName") not in wanted or plan.state_of(endpoint) in ("deleted", "deleting"):
                 continue
@@ -1093,14 +1210,21 @@ class EndpointSet:
             if plan.diff_view(after) != before:
                 self.diff["before"][label] = before
                 self.diff["after"][label] = plan.diff_view(after)
-        if not doomed:
-            return
-        self.changed = True
-        if not self.module.check_mode:
-            self.delete(doomed)
-        self.deleted.extend(doomed)
-        if self.params["wait"] and not self.module.check_mode:
-            self.wait_until_gone(doomed)
+        if doomed:
+            self.changed = True
+            if not self.module.check_mode:
+                self.delete(doomed)
+            self.deleted.extend(doomed)
+            # The group can go only once its endpoints are gone.
+            if (self.params["wait"] or our_group) and not self.module.check_mode:
+                self.wait_until_gone(doomed)
+        if our_group:
+            self.changed = True
+            label = "security group %s" % self.group.name
+            self.diff["before"][label] = endpoint_group.view(self.group.group, self.group.name,
+                                                             endpoint_group.admitted_sources(self.group.group))
+            self.diff["after"][label] = None
+            self.group.delete(time.time() + self.params["wait_timeout"])
 
     def hand_back(self, endpoint, detach):
         """An adopted endpoint stays; it loses our tags and the groups listed for detaching (if one remains)."""
@@ -1153,6 +1277,7 @@ class EndpointSet:
             "left_in_place": self.left_in_place,
             "site": self.site,
             "service_region": self.service_region,
+            "security_group": self.group.result() if self.group is not None else None,
         }
 
 
@@ -1166,6 +1291,7 @@ def main():
         vpc_id=dict(type="str", required=True),
         subnet_ids=dict(type="list", elements="str"),
         security_group_ids=dict(type="list", elements="str"),
+        security_group=dict(type="dict", options=endpoint_group.OPTIONS_SPEC),
         validate_https_ingress=dict(type="bool", default=True),
         private_dns_enabled=dict(type="bool", default=True),
         service_region=dict(type="str"),

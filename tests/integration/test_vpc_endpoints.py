@@ -559,3 +559,99 @@ def test_unknown_subnet_and_group_are_named_without_any_change(sandbox, network)
     result = run_module("vpc_endpoints", network.args(security_group_ids=[network.https_group, ghost_group]))
     assert result["failed"] and result["msg"].startswith("Security group not found: %s." % ghost_group)
     assert mutating_calls(sandbox.calls()["calls"]) == {}
+
+
+# ---- the endpoints' own security group (security_group) ----------------------------------------------
+
+GROUP = "datadog-privatelink-endpoints"
+
+
+def groups_named(net, name=GROUP):
+    return net.client.describe_security_groups(Filters=[{"Name": "vpc-id", "Values": [net.vpc_id]},
+                                                        {"Name": "group-name", "Values": [name]}])["SecurityGroups"]
+
+
+def https_sources(group):
+    return sorted(s for p in group["IpPermissions"] if p.get("FromPort") == 443
+                  for s in [r["CidrIp"] for r in p.get("IpRanges", [])] + [r["CidrIpv6"] for r in p.get("Ipv6Ranges", [])]
+                  + [g["GroupId"] for g in p.get("UserIdGroupPairs", [])])
+
+
+def test_security_group_is_predicted_made_with_443_from_the_vpc_reused_then_deleted_with_the_endpoints(sandbox, network):
+    args = network.args(services=["api", "metrics"], security_group={"name": GROUP})
+    sandbox.reset_calls()
+    predicted = run_module("vpc_endpoints", args, check=True, diff=True)
+    assert not predicted["failed"], predicted.get("msg")
+    assert predicted["changed"] and mutating_calls(sandbox.calls()["calls"]) == {}
+    assert predicted["security_group"]["created"] and predicted["security_group"]["group_id"] is None
+    assert predicted["security_group"]["https_ingress_added"] == ["10.40.0.0/16"]
+    label = "security group " + GROUP
+    assert predicted["diff"]["before"][label] is None and predicted["diff"]["after"][label]["https_ingress"] == ["10.40.0.0/16"]
+    assert groups_named(network) == []
+
+    made = run_module("vpc_endpoints", args, diff=True)
+    assert not made["failed"], made.get("msg")
+    (group,) = groups_named(network)
+    assert made["security_group"]["group_id"] == group["GroupId"] and made["security_group"]["ownership"] == "created"
+    assert https_sources(group) == ["10.40.0.0/16"]
+    assert tags(group)[catalog.OWNERSHIP_TAG_KEY] == catalog.OWNERSHIP_CREATED and tags(group)["Name"] == GROUP
+    for endpoint in network.endpoints():
+        assert sorted(g["GroupId"] for g in endpoint["Groups"]) == sorted([network.https_group, group["GroupId"]])
+
+    sandbox.reset_calls()
+    again = run_module("vpc_endpoints", args, diff=True)
+    assert not again["failed"] and again["changed"] is False, again
+    assert mutating_calls(sandbox.calls()["calls"]) == {}
+    assert again["diff"]["before"] == again["diff"]["after"]
+
+    gone = run_module("vpc_endpoints", dict(args, state="absent"), diff=True)
+    assert not gone["failed"], gone.get("msg")
+    assert gone["security_group"]["deleted"] and gone["diff"]["after"][label] is None
+    assert network.endpoints() == [] and groups_named(network) == []
+    assert groups_named(network, "agents-https")  # the user's group stays
+
+
+def test_a_hand_made_group_of_that_name_gets_only_the_missing_rules_keeps_its_tags_and_stays(sandbox, network):
+    mine = network.client.create_security_group(
+        GroupName=GROUP, Description="mine", VpcId=network.vpc_id,
+        TagSpecifications=[{"ResourceType": "security-group", "Tags": [{"Key": "owner", "Value": "me"}]}])["GroupId"]
+    network.client.authorize_security_group_ingress(GroupId=mine, IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": 0, "ToPort": 65535, "IpRanges": [{"CidrIp": "10.40.0.0/16"}]}])
+    args = network.args(services=["api"], security_group_ids=[], security_group={
+        "name": GROUP, "https_ingress_cidrs": ["10.40.0.0/16", "192.168.0.0/16", "2600:1f18::/56"],
+        "https_ingress_security_group_ids": [network.https_group]})
+    result = run_module("vpc_endpoints", args)
+    assert not result["failed"], result.get("msg")
+    # 10.40.0.0/16 already gets TCP 443 through the user's port range: only the three others are added.
+    assert sorted(result["security_group"]["https_ingress_added"]) == sorted(["192.168.0.0/16", "2600:1f18::/56", network.https_group])
+    assert result["security_group"]["ownership"] == "found" and not result["security_group"]["created"]
+    (group,) = groups_named(network)
+    assert tags(group) == {"owner": "me"}  # used, never claimed
+    assert sorted(https_sources(group)) == sorted(["192.168.0.0/16", "2600:1f18::/56", network.https_group])
+    assert [g["GroupId"] for g in network.endpoints()[0]["Groups"]] == [mine]
+    assert run_module("vpc_endpoints", args)["changed"] is False
+
+    gone = run_module("vpc_endpoints", dict(args, state="absent"))
+    assert not gone["failed"] and not gone["security_group"]["deleted"], gone
+    assert network.endpoints() == [] and [g["GroupId"] for g in groups_named(network)] == [mine]
+
+
+@pytest.mark.parametrize("group, message", [
+    ({"name": "default"}, "the VPC's default group"),
+    ({"name": " "}, "security_group.name is empty"),
+    ({"https_ingress_cidrs": ["10.40.0.1/16"]}, "not a CIDR block"),
+    ({"https_ingress_security_group_ids": ["agents"]}, "not a security group id"),
+])
+def test_a_wrong_security_group_option_is_refused_before_any_call(sandbox, network, group, message):
+    sandbox.reset_calls()
+    result = run_module("vpc_endpoints", network.args(security_group=group))
+    assert result["failed"] and message in result["msg"], result
+    assert sandbox.calls()["total"] == 0
+
+
+def test_a_wrong_subnet_leaves_no_security_group_behind(sandbox, network):
+    other = Network(cidr="10.41.0.0/16")
+    sandbox.reset_calls()
+    result = run_module("vpc_endpoints", network.args(subnet_ids=[other.subnet_ids[0]], security_group={"name": GROUP}))
+    assert result["failed"] and "Subnets outside" in result["msg"], result
+    assert mutating_calls(sandbox.calls()["calls"]) == {} and groups_named(network) == []
