@@ -17,7 +17,8 @@ run() calls present() or absent() by O(state), then exits with result() and, und
 {"before": text, "after": text}: each side its lines sorted, one a line, duplicates dropped, so that
 a run that changes nothing shows two equal sides and Ansible's diff shows only the lines that moved.
 A worker whose diff sides are dicts (one entry per resource, as vpc_endpoints shows each endpoint's
-fields) has them shown as they are.
+fields) has them shown as they are. A worker with a diff_header attribute (text naming what the lines
+are about) has it shown above both sides.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -42,4 +43,7 @@ def run(module, worker):
     if module._diff:
         result["diff"] = dict((side, diff_text(worker.diff[side]) if isinstance(worker.diff[side], (list, tuple))
                                else worker.diff[side]) for side in ("before", "after"))
+        header = getattr(worker, "diff_header", None)
+        if header:
+            result["diff"].update(before_header=header, after_header=header)
     module.exit_json(**result)

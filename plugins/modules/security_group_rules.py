@@ -169,6 +169,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils import catalog
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils._aws_calls import AwsCalls
+from ansible_collections.datadog_privatelink.aws.plugins.module_utils._runner import run
 
 PROTOCOLS = {"tcp": "tcp", "6": "tcp", "udp": "udp", "17": "udp", "icmp": "icmp", "1": "icmp",
              "icmpv6": "icmpv6", "58": "icmpv6", "all": "-1", "-1": "-1"}
@@ -244,6 +245,124 @@ def public(rule):
     return dict((key, value) for key, value in rule.items() if key != "tags")
 
 
+class Rules:
+    """The rules one owner has on one group in one direction, added (present) or revoked (absent)."""
+
+    def __init__(self, module):
+        self.module = module
+        params = module.params
+        self.group_id = params["group_id"]
+        self.direction = params["direction"]
+        self.owner = params["owner"] or "datadog-privatelink:%s" % self.direction
+        self.purge = params["purge"]
+        self.wanted = self.wanted_rules()
+        self.out = {}  # filled once the group is read; failures before that carry nothing
+        self.diff = {"before": [], "after": []}  # lines (_runner)
+        self.diff_header = "%s rules of %s owned by %s" % (self.direction, self.group_id, self.owner)
+        self.aws = AwsCalls(module, self.result)  # failures carry the rules done before them
+        self.client = self.aws.client("ec2")
+
+    def wanted_rules(self):
+        """The given rules normalized, duplicates dropped; a failure naming every invalid one."""
+        wanted, problems = [], []
+        for index, given in enumerate(self.module.params["rules"]):
+            rule, problem = normalize(given, self.owner)
+            if problem:
+                problems.append("rules[%d]: %s" % (index, problem))
+            elif identity(rule) not in [identity(w) for w in wanted]:
+                wanted.append(rule)
+        if problems:
+            self.module.fail_json(msg="Invalid rules: %s." % "; ".join(problems))
+        return wanted
+
+    def result(self):
+        return dict(self.out)
+
+    def present(self):
+        self.converge(True)
+
+    def absent(self):
+        self.converge(False)
+
+    def read(self):
+        """The group and its rules in this direction."""
+        group_id = self.group_id
+        answer, missing = self.aws.attempt(self.client, "describe_security_groups", "describe security group %s" % group_id,
+                                           ("InvalidGroup.NotFound",), GroupIds=[group_id])
+        if missing:
+            self.module.fail_json(msg="Security group %s not found in %s; give the id of an existing group (sg-...)."
+                                  % (group_id, self.module.region))
+        items = self.aws.pages(self.client, "describe_security_group_rules", "SecurityGroupRules",
+                               "describe the rules of security group %s" % group_id, Filters=[{"Name": "group-id", "Values": [group_id]}])
+        return answer["SecurityGroups"][0], [from_aws(item) for item in items if item.get("IsEgress") == (self.direction == "egress")]
+
+    def converge(self, present):
+        group, existing = self.read()
+        result, wanted, direction = self.out, self.wanted, self.direction
+        owned = [rule for rule in existing if rule["tags"].get(catalog.RULE_OWNER_TAG_KEY) == self.owner]
+        others = [rule for rule in existing if rule not in owned]
+        owned_by_id = dict((identity(rule), rule) for rule in owned)
+        others_by_id = dict((identity(rule), rule) for rule in others)
+        wanted_ids = set(identity(rule) for rule in wanted)
+
+        result.update(changed=False, group_id=self.group_id, vpc_id=group.get("VpcId", ""), added=[], removed=[], unchanged=[], foreign=[],
+                      allows_all=any(rule["protocol"] == "-1" and (rule.get("cidr_ip") == "0.0.0.0/0" or rule.get("cidr_ipv6") == "::/0")
+                                     for rule in existing))
+        to_add, to_revoke = [], []
+        if present:
+            for rule in wanted:
+                if identity(rule) in owned_by_id:
+                    result["unchanged"].append(public(owned_by_id[identity(rule)]))
+                elif identity(rule) in others_by_id:
+                    result["foreign"].append(public(others_by_id[identity(rule)]))
+                else:
+                    to_add.append(rule)
+            if self.purge:
+                to_revoke = [rule for rule in owned if identity(rule) not in wanted_ids]
+        else:
+            to_revoke = [rule for rule in owned if self.purge or identity(rule) in wanted_ids]
+            result["foreign"] = [public(others_by_id[identity(rule)]) for rule in wanted if identity(rule) in others_by_id]
+
+        for rule in to_revoke:
+            self.revoke(rule)
+        for rule in to_add:
+            self.add(rule)
+
+        removed_ids = set(identity(rule) for rule in to_revoke)
+        after = [public(rule) for rule in owned if identity(rule) not in removed_ids] + result["added"]
+        result["rules"] = sorted(after, key=lambda rule: text(rule, direction))
+        self.diff["before"] = [text(rule, direction) for rule in owned]
+        self.diff["after"] = [text(rule, direction) for rule in result["rules"]]
+
+    def revoke(self, rule):
+        self.out["changed"] = True
+        self.out["removed"].append(public(rule))
+        if self.module.check_mode:
+            return
+        # A rule already gone is what was wanted.
+        self.aws.call(self.client, "revoke_security_group_" + self.direction,
+                      "revoke %s (%s); the rules done before it are in the result" % (text(rule, self.direction), rule["rule_id"]),
+                      ignore=("InvalidSecurityGroupRuleId.NotFound",), GroupId=self.group_id, SecurityGroupRuleIds=[rule["rule_id"]])
+
+    def add(self, rule):
+        self.out["changed"] = True
+        if self.module.check_mode:
+            self.out["added"].append(rule)
+            return
+        tags = [{"Key": catalog.OWNER_TAG_KEY, "Value": catalog.OWNER_TAG_VALUE}, {"Key": catalog.RULE_OWNER_TAG_KEY, "Value": self.owner}]
+        what = "add %s to %s; the rules done before it are in the result" % (text(rule, self.direction), self.group_id)
+        answer, duplicate = self.aws.attempt(self.client, "authorize_security_group_" + self.direction, what,
+                                             ("InvalidPermission.Duplicate",), GroupId=self.group_id, IpPermissions=[permission(rule)],
+                                             TagSpecifications=[{"ResourceType": "security-group-rule", "Tags": tags}])
+        if duplicate:
+            self.module.warn("%s appeared on %s while this ran, without the owner's tag; it is left alone."
+                             % (text(rule, self.direction), self.group_id))
+            self.out["foreign"].append(rule)
+            return
+        rule_id = next((r["SecurityGroupRuleId"] for r in answer.get("SecurityGroupRules", [])), "")
+        self.out["added"].append(dict(rule, rule_id=rule_id))
+
+
 def main():
     module = AnsibleAWSModule(
         argument_spec=dict(
@@ -265,95 +384,7 @@ def main():
         ),
         supports_check_mode=True,
     )
-    group_id = module.params["group_id"]
-    direction = module.params["direction"]
-    owner = module.params["owner"] or "datadog-privatelink:%s" % direction
-    present = module.params["state"] == "present"
-    purge = module.params["purge"]
-
-    wanted, problems = [], []
-    for index, given in enumerate(module.params["rules"]):
-        rule, problem = normalize(given, owner)
-        if problem:
-            problems.append("rules[%d]: %s" % (index, problem))
-        elif identity(rule) not in [identity(w) for w in wanted]:
-            wanted.append(rule)
-    if problems:
-        module.fail_json(msg="Invalid rules: %s." % "; ".join(problems))
-
-    result = {}
-    aws = AwsCalls(module, lambda: result)  # failures carry the rules done before them
-    client = aws.client("ec2")
-    answer, missing = aws.attempt(client, "describe_security_groups", "describe security group %s" % group_id,
-                                  ("InvalidGroup.NotFound",), GroupIds=[group_id])
-    if missing:
-        module.fail_json(msg="Security group %s not found in %s; give the id of an existing group (sg-...)." % (group_id, module.region))
-    group = answer["SecurityGroups"][0]
-    items = aws.pages(client, "describe_security_group_rules", "SecurityGroupRules", "describe the rules of security group %s" % group_id,
-                      Filters=[{"Name": "group-id", "Values": [group_id]}])
-
-    existing = [from_aws(item) for item in items if item.get("IsEgress") == (direction == "egress")]
-    owned = [rule for rule in existing if rule["tags"].get(catalog.RULE_OWNER_TAG_KEY) == owner]
-    others = [rule for rule in existing if rule not in owned]
-    owned_by_id = dict((identity(rule), rule) for rule in owned)
-    others_by_id = dict((identity(rule), rule) for rule in others)
-    wanted_ids = set(identity(rule) for rule in wanted)
-
-    result.update(changed=False, group_id=group_id, vpc_id=group.get("VpcId", ""), added=[], removed=[], unchanged=[], foreign=[],
-                  allows_all=any(rule["protocol"] == "-1" and (rule.get("cidr_ip") == "0.0.0.0/0" or rule.get("cidr_ipv6") == "::/0")
-                                 for rule in existing))
-    to_add, to_revoke = [], []
-    if present:
-        for rule in wanted:
-            if identity(rule) in owned_by_id:
-                result["unchanged"].append(public(owned_by_id[identity(rule)]))
-            elif identity(rule) in others_by_id:
-                result["foreign"].append(public(others_by_id[identity(rule)]))
-            else:
-                to_add.append(rule)
-        if purge:
-            to_revoke = [rule for rule in owned if identity(rule) not in wanted_ids]
-    else:
-        to_revoke = [rule for rule in owned if purge or identity(rule) in wanted_ids]
-        result["foreign"] = [public(others_by_id[identity(rule)]) for rule in wanted if identity(rule) in others_by_id]
-
-    authorize = "authorize_security_group_" + direction
-    revoke = "revoke_security_group_" + direction
-    tags = [{"Key": catalog.OWNER_TAG_KEY, "Value": catalog.OWNER_TAG_VALUE}, {"Key": catalog.RULE_OWNER_TAG_KEY, "Value": owner}]
-    for rule in to_revoke:
-        result["changed"] = True
-        result["removed"].append(public(rule))
-        if module.check_mode:
-            continue
-        # A rule already gone is what was wanted.
-        aws.call(client, revoke, "revoke %s (%s); the rules done before it are in the result" % (text(rule, direction), rule["rule_id"]),
-                 ignore=("InvalidSecurityGroupRuleId.NotFound",), GroupId=group_id, SecurityGroupRuleIds=[rule["rule_id"]])
-    for rule in to_add:
-        result["changed"] = True
-        if module.check_mode:
-            result["added"].append(rule)
-            continue
-        answer, duplicate = aws.attempt(client, authorize, "add %s to %s; the rules done before it are in the result" % (text(rule, direction), group_id),
-                                        ("InvalidPermission.Duplicate",), GroupId=group_id, IpPermissions=[permission(rule)],
-                                        TagSpecifications=[{"ResourceType": "security-group-rule", "Tags": tags}])
-        if duplicate:
-            module.warn("%s appeared on %s while this ran, without the owner's tag; it is left alone." % (text(rule, direction), group_id))
-            result["foreign"].append(rule)
-            continue
-        added = dict(rule, rule_id=next((r["SecurityGroupRuleId"] for r in answer.get("SecurityGroupRules", [])), ""))
-        result["added"].append(added)
-
-    removed_ids = set(identity(rule) for rule in to_revoke)
-    after = [public(rule) for rule in owned if identity(rule) not in removed_ids] + result["added"]
-    result["rules"] = sorted(after, key=lambda rule: text(rule, direction))
-    if module._diff:
-        result["diff"] = {
-            "before_header": "%s rules of %s owned by %s" % (direction, group_id, owner),
-            "after_header": "%s rules of %s owned by %s" % (direction, group_id, owner),
-            "before": "".join(sorted(text(rule, direction) + "\n" for rule in owned)),
-            "after": "".join(sorted(text(rule, direction) + "\n" for rule in result["rules"])),
-        }
-    module.exit_json(**result)
+    run(module, Rules(module))
 
 
 if __name__ == "__main__":

@@ -107,3 +107,11 @@ def test_invalid_rules_are_refused_before_any_call(sandbox, group, rule, message
 def test_an_unknown_group_is_named(sandbox):
     result = run("sg-0123456789abcdef0", [NTP])
     assert result["failed"] and "sg-0123456789abcdef0 not found" in result["msg"]
+
+
+def test_the_diff_names_the_direction_group_and_owner_on_both_sides(sandbox, group):
+    result = run_module("security_group_rules", {"region": "us-east-1", "group_id": group, "rules": [NTP], "direction": "ingress",
+                                                 "owner": "team-a"}, check=True, diff=True)
+    header = "ingress rules of %s owned by team-a" % group
+    assert result["diff"]["before_header"] == header and result["diff"]["after_header"] == header
+    assert result["diff"]["after"] == "ingress udp 123 from 169.254.169.123/32\n" and result["diff"]["before"] == ""

@@ -63,3 +63,17 @@ def test_a_structured_diff_is_shown_as_it_is():
     with pytest.raises(Exited):
         _runner.run(module, worker)
     assert module.exited["diff"] == {"before": {"api": None}, "after": {"api": {"state": "available"}}}
+
+
+def test_a_diff_header_names_both_sides_and_only_under_diff():
+    module, worker = FakeModule("present", diff=True), Worker()
+    worker.diff_header = "egress rules of sg-1 owned by me"
+    with pytest.raises(Exited):
+        _runner.run(module, worker)
+    assert module.exited["diff"] == {"before_header": "egress rules of sg-1 owned by me", "after_header": "egress rules of sg-1 owned by me",
+                                     "before": "route a\nroute b\n", "after": "route a\nroute c\n"}
+    module, worker = FakeModule("present"), Worker()
+    worker.diff_header = "egress rules of sg-1 owned by me"
+    with pytest.raises(Exited):
+        _runner.run(module, worker)
+    assert "diff" not in module.exited
