@@ -71,12 +71,22 @@ def run_playbook(box, playbook, variables, collections=COLLECTIONS):
             "recap": recap[-1].split(":", 1)[1].strip() if recap else ""}
 
 
+def median_run(runs):
+    """The run of median wall time (a no-change rerun varies by a second or so on a shared machine); all walls kept."""
+    ordered = sorted(runs, key=lambda r: r["wall_seconds"])
+    middle = dict(ordered[(len(ordered) - 1) // 2])
+    middle["walls"] = [r["wall_seconds"] for r in runs]
+    return middle
+
+
 def report(title, results, json_path):
     print(title)
     print("%-34s %-10s %8s %10s  %s" % ("approach", "run", "wall s", "API calls", "calls by operation"))
     for label, runs in results.items():
         for run_name, numbers in runs.items():
             operations = ", ".join("%s %d" % (op.split(":", 1)[1], n) for op, n in sorted(numbers["by_operation"].items()))
+            if "walls" in numbers:
+                operations = "median of %s s; %s" % (", ".join("%.2f" % w for w in numbers["walls"]), operations)
             print("%-34s %-10s %8.2f %10d  %s" % (label, run_name, numbers["wall_seconds"], numbers["api_calls"], operations))
     Path(json_path).parent.mkdir(parents=True, exist_ok=True)
     Path(json_path).write_text(json.dumps({"title": title, "results": results}, indent=2))

@@ -12,6 +12,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import concurrent.futures
+import threading
+
 try:
     import boto3
     import botocore
@@ -43,6 +46,15 @@ AWS_OPTIONS_SPEC = dict(
 )
 
 
+class _Deferred(Exception):
+    """A failure inside together(): reported by the calling thread, once."""
+
+    def __init__(self, error, what):
+        Exception.__init__(self, what)
+        self.error = error
+        self.what = what
+
+
 def given(aws):
     """The options actually set in an `aws` dict (None and empty strings dropped)."""
     return dict((key, value) for key, value in (aws or {}).items() if value)
@@ -61,6 +73,7 @@ class AwsCalls:
         self.hint = hint  # error -> a sentence saying what to change, or None
         self._clients = {}
         self._sessions = {}
+        self._local = threading.local()  # set in together()'s workers: failures are handed to the calling thread
 
     def client(self, service, region=None, aws=None):
         """A client of the module's credentials, or of `aws` (another account) when it sets any."""
@@ -103,6 +116,8 @@ class AwsCalls:
 
     def fail(self, error, what):
         """One error style: 'Could not <what>: <AWS's reason>', with the result so far."""
+        if getattr(self._local, "deferred", False):
+            raise _Deferred(error, what)
         hint = self.hint(getattr(error, "exception", None) or error) if self.hint else None
         if hint:
             self.module.fail_json(msg="Could not %s: %s" % (what, hint), **self.partial())
@@ -134,6 +149,32 @@ class AwsCalls:
             self.fail(e, what)
         except botocore.exceptions.BotoCoreError as e:
             self.fail(e, what)
+
+    def together(self, jobs, workers=8):
+        """Run independent reads at once (each a callable making calls through this object); their answers in order.
+
+        The calls wait on the network, not the CPU, so a module reading several VPCs, regions or accounts
+        spends one round trip's time, not their sum. Clients must be made before (botocore makes them one
+        thread at a time); the first failure, in the jobs' order, is reported as any other.
+        """
+        def worker(job):
+            self._local.deferred = True
+            try:
+                return job()
+            finally:
+                self._local.deferred = False
+
+        if len(jobs) < 2:
+            return [job() for job in jobs]
+        with concurrent.futures.ThreadPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
+            futures = [pool.submit(worker, job) for job in jobs]
+        answers = []
+        for future in futures:
+            try:
+                answers.append(future.result())
+            except _Deferred as deferred:
+                self.fail(deferred.error, deferred.what)
+        return answers
 
     def token_pages(self, client, operation, key, what, ignore=(), **kwargs):
         """Every item of an answer paged by NextToken, for the operations botocore has no paginator for.

@@ -155,6 +155,7 @@ not_private:
   elements: str
 """
 
+from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils._aws_calls import AwsCalls
@@ -213,8 +214,8 @@ class Reads:
                 if record["Name"].rstrip(".").lower() == name and record["Type"] == "A":
                     return record
             return None
-        self.aws.module.fail_json(msg="Could not read the A record of %s in %s with any of the accounts: %s" % (name, zone_id, code),
-                                  **self.aws.partial())
+        self.aws.fail(AnsibleAWSError(message="none of the accounts given can (%s)" % code),
+                      "read the A record of %s in %s" % (name, zone_id))
 
 
 def main():
@@ -247,57 +248,83 @@ def main():
     ec2 = aws.client("ec2", region)
     home_route53 = aws.client("route53", region)
     port = params["port"]
-    endpoint_cidr = reads.vpc_cidr(ec2, params["vpc_id"])
     wanted = {}
     for entry in entries:
         for name in [entry["service_name"]] + entry["superseded_service_names"]:
             wanted[name] = entry
-    endpoints = reads.endpoints(ec2, params["vpc_id"], wanted)
-    eni_ids = [i for e in endpoints for i in e.get("NetworkInterfaceIds", [])]
-    addresses = {}
-    if eni_ids:
-        for eni in aws.call(ec2, "describe_network_interfaces", "describe the endpoints' network interfaces",
-                            NetworkInterfaceIds=eni_ids)["NetworkInterfaces"]:
-            addresses[eni["NetworkInterfaceId"]] = eni["PrivateIpAddress"]
-    group_ids = sorted(set(g["GroupId"] for e in endpoints for g in e.get("Groups", [])))
-    groups = dict((g["GroupId"], g) for g in (
-        aws.call(ec2, "describe_security_groups", "describe the endpoints' security groups",
-                 GroupIds=group_ids)["SecurityGroups"] if group_ids else []))
-    names = dict((e["service_name"], [e["zone_name"]]) for e in entries)
-    if endpoints:
-        kwargs = {"ServiceNames": sorted(set(e["ServiceName"] for e in endpoints))}
-        if region != site_region:
-            kwargs["ServiceRegions"] = [site_region]
-        for detail in aws.token_pages(ec2, "describe_vpc_endpoint_services", "ServiceDetails",
-                                      "describe the endpoints' services", **kwargs):
-            names.setdefault(detail["ServiceName"], []).append(detail.get("PrivateDnsName") or "")
-    endpoint_tables = None
     agent_vpcs = params["agent_vpcs"] or [{"vpc_id": params["vpc_id"], "region": region, "subnet_ids": None,
                                            "route_table_ids": None, "aws": None}]
-    for agent in agent_vpcs:
+    agents = []
+    for agent in agent_vpcs:  # clients first: botocore makes them one at a time
         agent_region = agent.get("region") or region
-        agent_ec2 = aws.client("ec2", agent_region, agent.get("aws"))
-        agent_route53 = aws.client("route53", region, agent.get("aws"))
-        same_vpc = agent["vpc_id"] == params["vpc_id"]
-        agent_cidr = endpoint_cidr if same_vpc else reads.vpc_cidr(agent_ec2, agent["vpc_id"])
-        zones = aws.token_pages(agent_route53, "list_hosted_zones_by_vpc", "HostedZoneSummaries",
-                                "list the private zones of %s" % agent["vpc_id"], VPCId=agent["vpc_id"], VPCRegion=agent_region)
-        zones = [{"Id": z["HostedZoneId"], "Name": z["Name"]} for z in zones]
-        here = endpoints if same_vpc else reads.endpoints(agent_ec2, agent["vpc_id"], wanted)
-        network = None
-        if not same_vpc:
-            peering = reads.peering_with(ec2, agent["vpc_id"])
-            if endpoint_tables is None:
-                endpoint_tables = aws.call(ec2, "describe_route_tables", "describe the route tables of %s" % params["vpc_id"],
-                                           Filters=[{"Name": "vpc-id", "Values": [params["vpc_id"]]}])["RouteTables"]
-            agent_tables = aws.call(agent_ec2, "describe_route_tables", "describe the route tables of %s" % agent["vpc_id"],
-                                    Filters=[{"Name": "vpc-id", "Values": [agent["vpc_id"]]}])["RouteTables"]
-            network = (peering, agent_tables)
+        agents.append(dict(agent=agent, region=agent_region, ec2=aws.client("ec2", agent_region, agent.get("aws")),
+                           route53=aws.client("route53", region, agent.get("aws")), same_vpc=agent["vpc_id"] == params["vpc_id"]))
+    peered = [a for a in agents if not a["same_vpc"]]
+
+    # Every VPC's reads at once: the endpoint VPC's, then each Agent VPC's.
+    def tables_of(client, vpc_id):
+        return lambda: aws.call(client, "describe_route_tables", "describe the route tables of %s" % vpc_id,
+                                Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["RouteTables"]
+
+    def zones_of(a):
+        return lambda: aws.token_pages(a["route53"], "list_hosted_zones_by_vpc", "HostedZoneSummaries",
+                                       "list the private zones of %s" % a["agent"]["vpc_id"],
+                                       VPCId=a["agent"]["vpc_id"], VPCRegion=a["region"])
+
+    jobs = [lambda: reads.vpc_cidr(ec2, params["vpc_id"]), lambda: reads.endpoints(ec2, params["vpc_id"], wanted)]
+    if peered:
+        jobs += [tables_of(ec2, params["vpc_id"]), lambda: reads.peering_with(ec2, None)]
+    for a in agents:
+        jobs.append(zones_of(a))
+        if not a["same_vpc"]:
+            jobs += [(lambda a=a: reads.vpc_cidr(a["ec2"], a["agent"]["vpc_id"])),
+                     (lambda a=a: reads.endpoints(a["ec2"], a["agent"]["vpc_id"], wanted)),
+                     tables_of(a["ec2"], a["agent"]["vpc_id"])]
+    answers = iter(aws.together(jobs))
+    endpoint_cidr, endpoints = next(answers), next(answers)
+    endpoint_tables = None
+    if peered:
+        endpoint_tables, _first = next(answers), next(answers)
+    for a in agents:
+        a["zones"] = [{"Id": z["HostedZoneId"], "Name": z["Name"]} for z in next(answers)]
+        if a["same_vpc"]:
+            a.update(cidr=endpoint_cidr, here=endpoints, network=None)
+        else:
+            a.update(cidr=next(answers), here=next(answers))
+            a["network"] = (reads.peering_with(ec2, a["agent"]["vpc_id"]), next(answers))
+
+    # What the endpoints lead to, and the A record each Agent VPC's zone holds for each name, at once.
+    eni_ids = [i for e in endpoints for i in e.get("NetworkInterfaceIds", [])]
+    group_ids = sorted(set(g["GroupId"] for e in endpoints for g in e.get("Groups", [])))
+    service_names = sorted(set(e["ServiceName"] for e in endpoints))
+    jobs = [lambda: aws.call(ec2, "describe_network_interfaces", "describe the endpoints' network interfaces",
+                             NetworkInterfaceIds=eni_ids)["NetworkInterfaces"] if eni_ids else [],
+            lambda: aws.call(ec2, "describe_security_groups", "describe the endpoints' security groups",
+                             GroupIds=group_ids)["SecurityGroups"] if group_ids else [],
+            lambda: aws.token_pages(ec2, "describe_vpc_endpoint_services", "ServiceDetails", "describe the endpoints' services",
+                                    ServiceNames=service_names, **({"ServiceRegions": [site_region]} if region != site_region else {}))
+            if service_names else []]
+    records = sorted(set((zone["Id"], name) for a in agents for entry in entries for name in entry["check_names"]
+                         for zone in [path_plan.zone_for(name, a["zones"])] if zone))
+    route53_clients = []  # the zones' account first, then each other account once
+    for client in [home_route53] + [a["route53"] for a in agents]:
+        if all(client is not known for known in route53_clients):
+            route53_clients.append(client)
+    jobs += [(lambda zone_id=zone_id, name=name: reads.a_record(route53_clients, zone_id, name)) for zone_id, name in records]
+    interfaces, found_groups, details = aws.together(jobs)[:3]
+    addresses = dict((eni["NetworkInterfaceId"], eni["PrivateIpAddress"]) for eni in interfaces)
+    groups = dict((g["GroupId"], g) for g in found_groups)
+    names = dict((e["service_name"], [e["zone_name"]]) for e in entries)
+    for detail in details:
+        names.setdefault(detail["ServiceName"], []).append(detail.get("PrivateDnsName") or "")
+
+    for a in agents:
+        agent = a["agent"]
         for entry in entries:
             for name in entry["check_names"]:
-                found = follow(params["site"], name, zones, [home_route53, agent_route53], here,
-                               endpoints + ([] if same_vpc else here), names, reads)
-                paths.append(judge(entry, agent, agent_region, agent_cidr, found, addresses, groups, network,
+                found = follow(params["site"], name, a["zones"], [home_route53, a["route53"]], a["here"],
+                               endpoints + ([] if a["same_vpc"] else a["here"]), names, reads)
+                paths.append(judge(entry, agent, a["region"], a["cidr"], found, addresses, groups, a["network"],
                                    endpoint_tables, port, name))
     not_private = ["%s %s" % (p["vpc_id"], p["name"]) for p in paths if not p["ok"]]
     summary = ["%s | %s | %s | %s | %s" % (p["vpc_id"], p["name"], "private" if p["ok"] else p["answer"],

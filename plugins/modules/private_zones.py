@@ -141,10 +141,10 @@ options:
   validate_only:
     description:
       - Do every refusal of O(state) and the reads they need, and no write; C(changed) stays
-        V(false) and the result says what a real run would do, but for the alias records, which
-        no refusal depends on and which are not read (RV(records_changed) stays empty). Endpoints
-        that do not exist yet are allowed (their alias targets are unknown), so a playbook can run
-        this before its first change, to stop on a conflicting zone before making endpoints and peering.
+        V(false) and the result says what a real run would do (RV(would_change)). Endpoints that do
+        not exist yet are allowed (their alias targets are unknown, so their records are not read),
+        so a playbook can run this before its first change, to stop on a conflicting zone before
+        making endpoints and peering.
       - Check mode (C(--check)) does the same reads and refusals, and reports C(changed).
     type: bool
     default: false
@@ -327,6 +327,15 @@ records_changed:
   returned: always
   type: list
   elements: str
+would_change:
+  description:
+    - With O(validate_only), whether a real run with the same options would change anything. V(true)
+      as long as an endpoint does not exist yet (its zone's record cannot be planned).
+    - A play that validated first can skip its real run when this is V(false) and the endpoints did not
+      change since (the peered_region playbook does).
+  returned: with O(validate_only)
+  type: bool
+  sample: false
 associated:
   description: Associations made, as {zone, vpc_id, region}.
   returned: always
@@ -670,8 +679,8 @@ class PrivateZones:
         if found.get("new"):
             current, authorizations = None, []
         else:
-            # validate_only: no refusal depends on the record, so it is not read (records_changed stays empty).
-            current = None if self.params["validate_only"] else next(iter(self.zone_records(zone_id, name)), None)
+            # validate_only reads the record only when its endpoint exists (before the endpoints, its target is unknown).
+            current = None if self.record_unknown(target) else next(iter(self.zone_records(zone_id, name)), None)
             authorizations = self.zone_authorizations(zone_id, tags, vpcs, foreign_vpcs)
         if existed and found.get("ownership") is None:
             self.changed = True
@@ -680,7 +689,7 @@ class PrivateZones:
                   "record": plan.record_view(current),
                   "authorizations": sorted(plan.vpc_key(v) for v in authorizations)} if existed else None
 
-        if not self.params["validate_only"] and not plan.record_matches(current, record):
+        if not self.record_unknown(target) and not plan.record_matches(current, record):
             self.changed = True
             self.out["records_changed"].append(name)
             if not self.dry:
@@ -747,8 +756,12 @@ class PrivateZones:
         self.diff["before"].extend(plan.diff_lines(name, before))
         self.diff["after"].extend(plan.diff_lines(name, {
             "zone_id": zone_id, "ownership": ownership, "vpcs": sorted(plan.vpc_key(v) for v in final_vpcs),
-            "record": plan.record_view(current if self.params["validate_only"] else record),
+            "record": plan.record_view(current if self.record_unknown(target) else record),
             "authorizations": sorted(plan.vpc_key(v) for v in pending)}))
+
+    def record_unknown(self, target):
+        """validate_only before the endpoint exists: its alias record cannot be planned (and no refusal needs it)."""
+        return self.params["validate_only"] and target["vpc_endpoint_id"] is None
 
     def create_zone(self, name, keys):
         """Create the zone with a CallerReference every run computes alike; a zone a racing run made is used instead."""
@@ -921,6 +934,9 @@ class PrivateZones:
         # validate_only never changes anything; its result still says what a run would do.
         result = dict(changed=self.changed and not self.params["validate_only"], zones=self.zones, services=services,
                       site=getattr(self, "site", None))
+        if self.params["validate_only"]:
+            # What a real run would do is known only where every endpoint exists (their alias records are read then).
+            result["would_change"] = self.changed or any(z["vpc_endpoint_id"] is None for z in self.zones.values())
         result.update(self.out)
         return result
 

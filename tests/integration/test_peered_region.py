@@ -1,5 +1,7 @@
 """The peered_region playbook end to end: endpoints, peering, zones, associations (two accounts)."""
 
+import re
+
 import boto3
 
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils import catalog, _zone_plan as zone_plan
@@ -125,11 +127,23 @@ def test_peered_region_two_regions_two_accounts_own_group_rerun_then_one_agent_v
     assert rc == 0 and recap["changed"] == 0, output
     calls = sandbox.calls()["calls"]
     assert mutating_calls(calls) == {}
-    # Each zone's alias record read once by the zones step and once by the private-path check; the early check
-    # reads none, and the zones' tags with the four listed VPCs leave nothing for GetHostedZone to tell.
+    # The early check plans the zones step (each alias record read once) and finds nothing to do, so that step is
+    # skipped; the private-path check reads each record once more. The zones' tags with the four listed VPCs leave
+    # nothing for GetHostedZone to tell.
+    assert re.search(r"Private zones with their alias records, associated with the Agent VPCs\] \**\nskipping:", output), output
     assert calls["route53:ListResourceRecordSets"] == 2 * len(wanted), calls
     assert "route53:GetHostedZone" not in calls and "route53:ListVPCAssociationAuthorizations" not in calls, calls
-    assert calls["route53:ListHostedZonesByVPC"] == 4 + 4 + 3, calls  # early check, zones step, private path
+    assert calls["route53:ListHostedZonesByVPC"] == 4 + 3, calls  # early check, private path
+
+    # A record changed by hand: the plan sees it, the zones step runs and puts it back.
+    r53 = boto3.client("route53", region_name="us-east-1")
+    api_zone = next(z for z in r53.list_hosted_zones()["HostedZones"] if z["Name"].rstrip(".") == wanted[0])
+    r53.change_resource_record_sets(HostedZoneId=api_zone["Id"], ChangeBatch={"Changes": [{"Action": "UPSERT", "ResourceRecordSet": {
+        "Name": wanted[0], "Type": "A", "TTL": 60, "ResourceRecords": [{"Value": "192.0.2.10"}]}}]})
+    rc, output, recap = run_playbook(PLAYBOOK, variables)
+    assert rc == 0 and recap["changed"] == 1, output
+    (record,) = [r for r in r53.list_resource_record_sets(HostedZoneId=api_zone["Id"])["ResourceRecordSets"] if r["Type"] == "A"]
+    assert record.get("AliasTarget"), record
 
     # Taken off the list, and nothing else said: exactly its peering, routes, rule and associations go.
     variables["peering_agent_vpcs"] = [e for e in variables["peering_agent_vpcs"] if e["vpc_id"] != eu.vpc_id]

@@ -40,3 +40,64 @@ def test_clients_share_one_session_and_are_made_once(monkeypatch):
     assert (own, theirs) == ("AKIAOWN", "AKIATHEIRS")
     assert others[0].client.meta.region_name == "eu-west-1" and ec2.client.meta.endpoint_url == "http://127.0.0.1:9"
     assert ec2.client.meta.config.user_agent.startswith("APN/1.0 Ansible/")  # amazon.aws's user agent, as boto3_conn sets it
+
+
+class Failed(Exception):
+    pass
+
+
+class RecordingModule(FakeModule):
+    """fail_json as Ansible's: it ends the run (here by raising), after saying why once."""
+
+    def __init__(self):
+        super().__init__()
+        self.failures = []
+
+    def fail_json(self, **kwargs):
+        self.failures.append(kwargs["msg"])
+        raise Failed(kwargs["msg"])
+
+    fail_json_aws = None
+
+
+def test_together_runs_the_reads_at_once_and_answers_in_order():
+    import threading
+    import time
+
+    started = []
+    barrier = threading.Barrier(3, timeout=5)  # each job waits for the two others: only passes if they run at once
+
+    def job(value):
+        def read():
+            started.append(value)
+            barrier.wait()
+            time.sleep(0.01 * (3 - value))  # the last finishes first
+            return value
+        return read
+
+    calls = _aws_calls.AwsCalls(FakeModule())
+    assert calls.together([job(1), job(2), job(3)]) == [1, 2, 3]
+    assert sorted(started) == [1, 2, 3]
+
+
+def test_together_reports_the_first_failure_once_from_the_calling_thread():
+    import threading
+
+    from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
+
+    module = RecordingModule()
+    calls = _aws_calls.AwsCalls(module, partial=lambda: {"done": "so far"})
+    threads = []
+
+    def failing(what):
+        def read():
+            threads.append(threading.current_thread())
+            calls.fail(AnsibleAWSError(message="AccessDenied"), what)
+        return read
+
+    try:
+        calls.together([lambda: 1, failing("read the first"), failing("read the second")])
+    except Failed:
+        pass
+    assert module.failures == ["Could not read the first: AccessDenied"]
+    assert threading.current_thread() not in threads  # the jobs ran elsewhere; the failure was said here
