@@ -18,7 +18,8 @@ run() calls present() or absent() by O(state), then exits with result() and, und
 a run that changes nothing shows two equal sides and Ansible's diff shows only the lines that moved.
 A worker whose diff sides are dicts (one entry per resource, as vpc_endpoints shows each endpoint's
 fields) has them shown as they are. A worker with a diff_header attribute (text naming what the lines
-are about) has it shown above both sides.
+are about) has it shown above both sides. Converging gives present/absent/result to a worker that
+has one converge(present) and an `out` dict.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -26,6 +27,19 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 STATES = ("present", "absent")
+
+
+class Converging:
+    """A worker whose two states are one converge(present) and whose result is its `out` dict (changed included)."""
+
+    def result(self):
+        return dict(self.out)
+
+    def present(self):
+        self.converge(True)
+
+    def absent(self):
+        self.converge(False)
 
 
 def diff_text(lines):

@@ -91,7 +91,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils import _vpc_dns as vpc_dns
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils._aws_calls import AwsCalls
-from ansible_collections.datadog_privatelink.aws.plugins.module_utils._runner import run
+from ansible_collections.datadog_privatelink.aws.plugins.module_utils._runner import Converging, run
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils._zone_plan import credentials_problem
 
 
@@ -102,7 +102,7 @@ def list_vpc_zones(aws, route53, vpc_id, region):
     return dict((s["HostedZoneId"].split("/")[-1], s.get("Name", "").rstrip(".")) for s in summaries)
 
 
-class Association:
+class Association(Converging):
     """The associations of one VPC with zones, made with the VPC's own account (present) or removed (absent)."""
 
     def __init__(self, module):
@@ -122,9 +122,6 @@ class Association:
         return problem and ("%s. Give this task the credentials of the account that owns %s (access_key and secret_key, "
                             "session_token, profile, or the AWS_* environment variables)" % (problem, self.vpc_id))
 
-    def result(self):
-        return dict(self.out)
-
     def present(self):
         try:
             off = self.aws.run("read the DNS attributes of %s" % self.vpc_id, vpc_dns.attributes_off, self.ec2, self.vpc_id)
@@ -139,9 +136,6 @@ class Association:
             if not self.module.check_mode:
                 self.aws.run("turn on %s of %s" % (attribute, self.vpc_id), vpc_dns.turn_on, self.ec2, self.vpc_id, attribute)
         self.converge(True)
-
-    def absent(self):
-        self.converge(False)
 
     def converge(self, present):
         vpc_id, region, result = self.vpc_id, self.region, self.out

@@ -169,7 +169,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils import catalog
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils._aws_calls import AwsCalls
-from ansible_collections.datadog_privatelink.aws.plugins.module_utils._runner import run
+from ansible_collections.datadog_privatelink.aws.plugins.module_utils._runner import Converging, run
 
 PROTOCOLS = {"tcp": "tcp", "6": "tcp", "udp": "udp", "17": "udp", "icmp": "icmp", "1": "icmp",
              "icmpv6": "icmpv6", "58": "icmpv6", "all": "-1", "-1": "-1"}
@@ -245,7 +245,7 @@ def public(rule):
     return dict((key, value) for key, value in rule.items() if key != "tags")
 
 
-class Rules:
+class Rules(Converging):
     """The rules one owner has on one group in one direction, added (present) or revoked (absent)."""
 
     def __init__(self, module):
@@ -274,15 +274,6 @@ class Rules:
         if problems:
             self.module.fail_json(msg="Invalid rules: %s." % "; ".join(problems))
         return wanted
-
-    def result(self):
-        return dict(self.out)
-
-    def present(self):
-        self.converge(True)
-
-    def absent(self):
-        self.converge(False)
 
     def read(self):
         """The group and its rules in this direction."""

@@ -98,10 +98,10 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils import _peering_plan as plan
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils._aws_calls import AwsCalls
-from ansible_collections.datadog_privatelink.aws.plugins.module_utils._runner import run
+from ansible_collections.datadog_privatelink.aws.plugins.module_utils._runner import Converging, run
 
 
-class Routes:
+class Routes(Converging):
     """Exact routes through peering connections, made (present) or removed (absent)."""
 
     def __init__(self, module):
@@ -111,15 +111,6 @@ class Routes:
         self.diff = {"before": [], "after": []}  # lines (_runner)
         self.aws = AwsCalls(module, self.result)
         self.client = self.aws.client("ec2")
-
-    def result(self):
-        return dict(self.out)
-
-    def present(self):
-        self.converge(True)
-
-    def absent(self):
-        self.converge(False)
 
     def converge(self, present):
         table_ids = sorted(set(r["route_table_id"] for r in self.routes))

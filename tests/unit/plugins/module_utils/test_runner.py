@@ -77,3 +77,22 @@ def test_a_diff_header_names_both_sides_and_only_under_diff():
     with pytest.raises(Exited):
         _runner.run(module, worker)
     assert "diff" not in module.exited
+
+
+def test_a_converging_worker_is_one_converge_per_state_and_its_out_dict():
+    from ansible_collections.datadog_privatelink.aws.plugins.module_utils._runner import Converging
+
+    class Worker(Converging):
+        def __init__(self):
+            self.out = {"changed": False, "seen": []}
+
+        def converge(self, present):
+            self.out["seen"].append(present)
+
+    worker = Worker()
+    worker.present()
+    worker.absent()
+    result = worker.result()
+    assert result == {"changed": False, "seen": [True, False]}
+    result["changed"] = True
+    assert worker.out["changed"] is False  # a copy: the caller's edits do not reach the worker
