@@ -246,6 +246,17 @@ def test_bad_input_is_refused_before_any_change(sandbox, case):
     assert net.endpoints() == [] and endpoint_group(net) == []
 
 
+@pytest.mark.parametrize("omitted", ["endpoints_site", "endpoints_vpc_id"])
+def test_a_required_role_option_left_out_is_named_before_any_call(sandbox, omitted):
+    net = Network(cidr="10.64.0.0/16")
+    variables = scenario_vars(net)
+    del variables[omitted]
+    sandbox.reset_calls()
+    rc, output, recap = run_playbook(ROLE_PLAY, variables)
+    assert rc != 0 and "missing required arguments: %s" % omitted in output, output
+    assert sandbox.calls()["total"] == 0
+
+
 def test_bad_credentials_are_refused_before_any_change(sandbox):
     net = Network(cidr="10.63.0.0/16")
     sandbox.reset_calls()
