@@ -132,6 +132,7 @@ class EndpointGroup:
         self.added = []
         self.retagged = False
         self.deleted = False
+        self.in_use_by = []
         self.sources = []
 
     @property
@@ -245,8 +246,12 @@ class EndpointGroup:
         self.find()
         return self.group_id if self.ours() else None
 
-    def delete(self, deadline):
-        """Delete our group; the network interfaces of deleted endpoints may hold it a while (DependencyViolation)."""
+    def delete(self, deadline, releasing=()):
+        """Delete our group once the network interfaces of the deleted endpoints (releasing) let it go.
+
+        AWS answers DependencyViolation while any interface holds the group: those of the endpoints just
+        deleted go within minutes, so they are waited for; any other one is named at once.
+        """
         self.deleted = True
         if self.module.check_mode:
             return
@@ -256,11 +261,25 @@ class EndpointGroup:
                                              ("DependencyViolation", "InvalidGroup.NotFound"), GroupId=self.group_id)
             if code != "DependencyViolation":
                 return
-            if time.time() + delay > deadline:
-                self.module.fail_json(msg="Security group %s is still in use after the endpoints were deleted (DependencyViolation): "
-                                      "something else uses it. Detach it, then rerun." % self.group_id, **self.aws.partial())
+            holders = self.aws.call(self.client, "describe_network_interfaces", "find what uses security group %s" % self.group_id,
+                                    Filters=[{"Name": "group-id", "Values": [self.group_id]}])["NetworkInterfaces"]
+            others = [i for i in holders if i["NetworkInterfaceId"] not in releasing]
+            if others or time.time() + delay > deadline:
+                self.deleted = False
+                self.module.fail_json(
+                    msg="Security group %s (created by this collection) is still in use: %s. Detach it from them, then rerun; "
+                    "the endpoints listed in deleted are gone." % (self.group_id, "; ".join(
+                        "%s (%s)" % (i["NetworkInterfaceId"], i.get("Description") or i.get("InterfaceType") or "network interface")
+                        for i in others) or "the interfaces of the deleted endpoints did not let it go in time"),
+                    **self.aws.partial())
             time.sleep(delay)
             delay = min(delay * 2, 15.0)
+
+    def keep(self, users):
+        """Our group stays while endpoints this collection does not delete use it."""
+        self.module.warn("Security group %s (created by this collection) is kept: %s, not created by this collection, still "
+                         "use it. Detach it from them, then rerun to delete it." % (self.group_id, ", ".join(users)))
+        self.in_use_by = list(users)
 
     def result(self):
         """The group as the module returns it."""
@@ -273,6 +292,7 @@ class EndpointGroup:
             "ownership": plan.ownership(self.group) or "found",
             "created": self.created,
             "deleted": self.deleted,
+            "in_use_by": list(self.in_use_by),
             "https_ingress": sorted(self.sources),
             "https_ingress_added": list(self.added),
         }

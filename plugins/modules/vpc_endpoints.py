@@ -569,6 +569,12 @@ security_group:
       description: The sources this run added a TCP 443 rule for.
       type: list
       elements: str
+    in_use_by:
+      description:
+        - With O(state=absent), the endpoints not created by this collection that still use the group
+          it created, which is then kept (with a warning) rather than deleted.
+      type: list
+      elements: str
 """
 
 import re
@@ -1188,6 +1194,7 @@ class EndpointSet:
         our_group = self.group.doomed() if self.group is not None else None
         if our_group:
             detach.add(our_group)  # adopted endpoints let it go before it is deleted
+        releasing, users = [], []  # the interfaces of the endpoints deleted; the endpoints that keep our group
         for endpoint in self.existing():
             if endpoint.get("ServiceName") not in wanted or plan.state_of(endpoint) in ("deleted", "deleting"):
                 continue
@@ -1195,6 +1202,7 @@ class EndpointSet:
             mark = plan.ownership(endpoint)
             if mark == catalog.OWNERSHIP_CREATED:
                 doomed.append(endpoint["VpcEndpointId"])
+                releasing.extend(endpoint.get("NetworkInterfaceIds") or [])
                 self.diff["before"][label] = plan.diff_view(endpoint)
                 self.diff["after"][label] = None
                 continue
@@ -1204,12 +1212,15 @@ class EndpointSet:
                                        "not created by this collection"})
             if mark is None:
                 self.report_foreign(endpoint, "not created by this collection: left in place")
-                continue
-            before = plan.diff_view(endpoint)
-            after = self.hand_back(endpoint, detach)
-            if plan.diff_view(after) != before:
-                self.diff["before"][label] = before
-                self.diff["after"][label] = plan.diff_view(after)
+                after = endpoint
+            else:
+                before = plan.diff_view(endpoint)
+                after = self.hand_back(endpoint, detach)
+                if plan.diff_view(after) != before:
+                    self.diff["before"][label] = before
+                    self.diff["after"][label] = plan.diff_view(after)
+            if our_group in plan.group_ids_of(after):
+                users.append(endpoint["VpcEndpointId"])
         if doomed:
             self.changed = True
             if not self.module.check_mode:
@@ -1218,13 +1229,15 @@ class EndpointSet:
             # The group can go only once its endpoints are gone.
             if (self.params["wait"] or our_group) and not self.module.check_mode:
                 self.wait_until_gone(doomed)
-        if our_group:
+        if our_group and users:
+            self.group.keep(users)
+        elif our_group:
             self.changed = True
             label = "security group %s" % self.group.name
             self.diff["before"][label] = endpoint_group.view(self.group.group, self.group.name,
                                                              endpoint_group.admitted_sources(self.group.group))
             self.diff["after"][label] = None
-            self.group.delete(time.time() + self.params["wait_timeout"])
+            self.group.delete(time.time() + self.params["wait_timeout"], releasing)
 
     def hand_back(self, endpoint, detach):
         """An adopted endpoint stays; it loses our tags and the groups listed for detaching (if one remains)."""

@@ -655,3 +655,50 @@ def test_a_wrong_subnet_leaves_no_security_group_behind(sandbox, network):
     result = run_module("vpc_endpoints", network.args(subnet_ids=[other.subnet_ids[0]], security_group={"name": GROUP}))
     assert result["failed"] and "Subnets outside" in result["msg"], result
     assert mutating_calls(sandbox.calls()["calls"]) == {} and groups_named(network) == []
+
+
+def test_absent_keeps_its_group_while_an_endpoint_it_did_not_make_uses_it(sandbox, network):
+    args = network.args(services=["api"], security_group_ids=[], security_group={"name": GROUP})
+    made = run_module("vpc_endpoints", args)
+    assert not made["failed"], made.get("msg")
+    ours = made["security_group"]["group_id"]
+    # A duplicate of the api endpoint made by hand afterwards, with the collection's group: foreign, left alone.
+    theirs = hand_made(network, "api", [ours], PrivateDnsEnabled=False)
+    gone = run_module("vpc_endpoints", dict(args, state="absent"))
+    assert not gone["failed"], gone.get("msg")
+    assert gone["security_group"]["in_use_by"] == [theirs] and not gone["security_group"]["deleted"]
+    warnings = str(gone.get("warnings"))  # ansible-core 2.19 sends them as structured events
+    assert ours in warnings and theirs in warnings and "is kept" in warnings, warnings
+    assert [e["VpcEndpointId"] for e in network.endpoints()] == [theirs]
+    assert [g["GroupId"] for g in groups_named(network)] == [ours]
+
+
+def test_absent_waits_for_the_deleted_endpoints_interfaces_and_names_any_other_user_of_its_group(sandbox, network):
+    # The sandbox deletes an endpoint's interfaces at once; AWS takes a while, and answers DependencyViolation meanwhile.
+    args = network.args(services=["api"], security_group_ids=[], security_group={"name": GROUP})
+    assert not run_module("vpc_endpoints", args)["failed"]
+    sandbox.reset_calls()
+    sandbox.add_fault("DeleteSecurityGroup", error="DependencyViolation", count=1, message="resource has a dependent object")
+    try:
+        gone = run_module("vpc_endpoints", dict(args, state="absent"))
+    finally:
+        sandbox.clear_faults()
+    assert not gone["failed"] and gone["security_group"]["deleted"], gone
+    assert sandbox.calls()["calls"]["ec2:DeleteSecurityGroup"] == 2 and groups_named(network) == []
+
+    # An interface of the user's own (an instance, say) holding the group: named at once, not waited for.
+    other = Network(cidr="10.42.0.0/16")
+    args = other.args(services=["api"], security_group_ids=[], security_group={"name": GROUP})
+    ours = run_module("vpc_endpoints", args)["security_group"]["group_id"]
+    mine = other.client.create_network_interface(SubnetId=other.subnet_ids[0], Groups=[ours],
+                                                 Description="my instance")["NetworkInterface"]["NetworkInterfaceId"]
+    sandbox.add_fault("DeleteSecurityGroup", error="DependencyViolation", count=5, message="resource has a dependent object")
+    started = time.monotonic()
+    try:
+        failed = run_module("vpc_endpoints", dict(args, state="absent"))
+    finally:
+        sandbox.clear_faults()
+    assert failed["failed"] and mine in failed["msg"] and "my instance" in failed["msg"], failed
+    assert time.monotonic() - started < 30
+    assert len(failed["deleted"]) == 1 and other.endpoints() == []  # the result says what is gone
+    assert [g["GroupId"] for g in groups_named(other)] == [ours]
