@@ -48,6 +48,12 @@ def zones_of(endpoint):
             if any(endpoint.vpc_id in v for v in sets)}
 
 
+def run_zones(r53, endpoint):
+    """The private zones of this run (attached to its endpoint VPC): other tests share the sandbox's account."""
+    return [z for z in r53.list_hosted_zones()["HostedZones"]
+            if endpoint.vpc_id in {v["VPCId"] for v in r53.get_hosted_zone(Id=z["Id"])["VPCs"]}]
+
+
 def active_peerings(net):
     found = net.client.describe_vpc_peering_connections()["VpcPeeringConnections"]
     return [p for p in found if net.vpc_id in (p["RequesterVpcInfo"]["VpcId"], p["AccepterVpcInfo"]["VpcId"])
@@ -118,7 +124,7 @@ def test_peered_region_two_regions_two_accounts_own_group_rerun_then_one_agent_v
     assert https_cidrs(endpoint, group) == ["10.141.0.0/16", "10.142.0.0/16", "10.144.0.0/16", "192.168.0.0/24"]
     assert "resolves %s" % ", ".join(wanted) in output
     r53 = boto3.client("route53", region_name="us-east-1")
-    for zone in r53.list_hosted_zones()["HostedZones"]:  # the used authorizations were deleted
+    for zone in run_zones(r53, endpoint):  # the used authorizations were deleted
         assert r53.list_vpc_association_authorizations(HostedZoneId=zone["Id"].split("/")[-1])["VPCs"] == []
 
     sandbox.reset_calls()
@@ -137,7 +143,7 @@ def test_peered_region_two_regions_two_accounts_own_group_rerun_then_one_agent_v
 
     # A record changed by hand: the plan sees it, the zones step runs and puts it back.
     r53 = boto3.client("route53", region_name="us-east-1")
-    api_zone = next(z for z in r53.list_hosted_zones()["HostedZones"] if z["Name"].rstrip(".") == wanted[0])
+    api_zone = next(z for z in run_zones(r53, endpoint) if z["Name"].rstrip(".") == wanted[0])
     r53.change_resource_record_sets(HostedZoneId=api_zone["Id"], ChangeBatch={"Changes": [{"Action": "UPSERT", "ResourceRecordSet": {
         "Name": wanted[0], "Type": "A", "TTL": 60, "ResourceRecords": [{"Value": "192.0.2.10"}]}}]})
     rc, output, recap = run_playbook(PLAYBOOK, variables)
