@@ -43,6 +43,8 @@ description:
     and replaced (RV(replaced)). Deleted, deleting and expired endpoints are ignored.
   - O(state=absent) deletes only endpoints this collection created; adopted ones are left
     in place (RV(left_in_place)), without this collection's tags.
+  - With O(security_group), the security group the endpoints need (TCP 443 from the Agents) is
+    found or made in the same call, after every read check and before the first endpoint.
   - AWS services the guide suggests an endpoint for (O(aws_services), such as Secrets Manager
     for the Datadog Lambda extension's API key) are handled the same way - verified, adopted,
     tagged, waited for, deleted only when created - in the module's region, with private DNS.
@@ -87,7 +89,9 @@ options:
         in from a source (a port range, all traffic) counts. Two runs at once make one group.
       - Every input is checked before the group is made, so that a wrong subnet or service key leaves
         nothing behind. With O(state=absent), the group is deleted when this collection created it,
-        after the endpoints (adopted endpoints left in place are detached from it first).
+        after the endpoints (adopted endpoints left in place are detached from it first); while an
+        endpoint this collection did not make still uses it, it is kept, with a warning
+        (RV(security_group.in_use_by)).
       - When omitted, the caller brings every group (O(security_group_ids)).
     type: dict
     suboptions:
