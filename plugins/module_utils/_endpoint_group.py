@@ -23,6 +23,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_
 
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils import catalog
 from ansible_collections.datadog_privatelink.aws.plugins.module_utils import _endpoint_plan as plan
+from ansible_collections.datadog_privatelink.aws.plugins.module_utils._peering_plan import associated_blocks
 
 DEFAULT_NAME = "datadog-privatelink-endpoints"
 DEFAULT_DESCRIPTION = "Datadog PrivateLink endpoints - TCP 443 from the Agents"
@@ -156,11 +157,7 @@ class EndpointGroup:
         if given:
             return list(dict.fromkeys(given))
         vpcs = self.aws.call(self.client, "describe_vpcs", "read the CIDR blocks of %s" % self.vpc_id, VpcIds=[self.vpc_id])["Vpcs"]
-        blocks = [b["CidrBlock"] for b in (vpcs[0] if vpcs else {}).get("CidrBlockAssociationSet") or []
-                  if (b.get("CidrBlockState") or {}).get("State") == "associated"]
-        if not vpcs:
-            return []
-        return blocks or [vpcs[0]["CidrBlock"]]
+        return associated_blocks(vpcs[0]) if vpcs else []
 
     # ---- present -----------------------------------------------------------------------------
     def read(self, tags):
@@ -185,18 +182,18 @@ class EndpointGroup:
 
     def create(self, tags):
         self.created = True
+        tag_list = ansible_dict_to_boto3_tag_list(wanted_tags(tags, self.name))
+        made = {"GroupId": None, "GroupName": self.name, "VpcId": self.vpc_id, "IpPermissions": [], "Tags": tag_list}
         if self.module.check_mode:
-            self.group = {"GroupId": None, "GroupName": self.name, "VpcId": self.vpc_id, "IpPermissions": [],
-                          "Tags": ansible_dict_to_boto3_tag_list(wanted_tags(tags, self.name))}
+            self.group = made  # predicted: no id yet
             return
         for attempt in range(3):
             answer, duplicate = self.aws.attempt(
                 self.client, "create_security_group", "create security group %s in %s" % (self.name, self.vpc_id),
                 ("InvalidGroup.Duplicate",), GroupName=self.name, Description=self.options["description"], VpcId=self.vpc_id,
-                TagSpecifications=[{"ResourceType": "security-group", "Tags": ansible_dict_to_boto3_tag_list(wanted_tags(tags, self.name))}])
+                TagSpecifications=[{"ResourceType": "security-group", "Tags": tag_list}])
             if not duplicate:
-                self.group = {"GroupId": answer["GroupId"], "GroupName": self.name, "VpcId": self.vpc_id, "IpPermissions": [],
-                              "Tags": ansible_dict_to_boto3_tag_list(wanted_tags(tags, self.name))}
+                self.group = dict(made, GroupId=answer["GroupId"])
                 return
             # Another run made it at the same moment: use that one (AWS may list it a moment later).
             if self.find() is not None:

@@ -990,7 +990,7 @@ class EndpointSet:
     def ensure_group(self):
         """The managed group, made or fixed before the endpoints that use it."""
         before, after = self.group.apply(self.params["tags"])
-        if before != after or self.group.changed:
+        if before != after:  # made, retagged or given rules: each shows in the views
             self.changed = True
             label = "security group %s" % self.group.name
             self.diff["before"][label] = before
